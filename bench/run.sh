@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, one JSON line per result.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bash "$here/train/run.sh"

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# bench/train: `tplr train` on the small preset (seq 256, batch 8, 2 threads)
+# beside PyTorch training the same model on the same rows with the same
+# threads, and beside the machine's OpenBLAS sgemm peak, all in this run.
+# Each contender runs ROUNDS times, interleaved; the best round counts.
+# Prints one JSON line per result and a summary line.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${BUILD:-$root/build}
+threads=${THREADS:-2}
+steps=${STEPS:-20}
+rounds=${ROUNDS:-3}
+work=$(mktemp -d "${TMPDIR:-/tmp}/tplr-bench-train-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+openmp_blas=/usr/lib/x86_64-linux-gnu/openblas-openmp
+
+"$build/tplr" model init --preset small --seed 0 --out "$work/model" >/dev/null
+/usr/bin/python3 -c "
+import numpy as np
+rows = np.random.RandomState(0).randint(0, 4096, size=(8 * ($steps + 4), 257)).astype(np.uint16)
+np.save('$work/rows.npy', rows)"
+
+best() { sort -t: -k2 -g | tail -1; }
+: >"$work/tplr" ; : >"$work/torch_default" ; : >"$work/torch_openmp" ; : >"$work/peak"
+for r in $(seq "$rounds"); do
+  "$build/sgemm_peak" "$threads" >>"$work/peak"
+  "$build/tplr" train --model "$work/model" --data "$work/rows.npy" --steps "$steps" --batch 8 --lr 1e-3 \
+    --threads "$threads" --quiet --json 2>/dev/null >>"$work/tplr"
+  /usr/bin/python3 "$root/bench/train/torch_train.py" "$work/model" "$work/rows.npy" --steps $((steps / 2)) \
+    --batch 8 --threads "$threads" >>"$work/torch_default"
+  LD_LIBRARY_PATH=$openmp_blas /usr/bin/python3 "$root/bench/train/torch_train.py" "$work/model" "$work/rows.npy" \
+    --steps $((steps / 2)) --batch 8 --threads "$threads" >>"$work/torch_openmp"
+done
+
+/usr/bin/python3 - "$work" "$threads" <<'PY'
+import json, sys
+work, threads = sys.argv[1], int(sys.argv[2])
+load = lambda name: [json.loads(l) for l in open(f"{work}/{name}") if l.strip()]
+peak = max(load("peak"), key=lambda d: d["gflops"])
+ours = max(load("tplr"), key=lambda d: d["tok_s"])
+t_def = max(load("torch_default"), key=lambda d: d["tok_s"])
+t_omp = max(load("torch_openmp"), key=lambda d: d["tok_s"])
+flops_tok = ours["flops_per_token"]
+theory = ours["bytes"]["total"]
+print(json.dumps({"bench": "sgemm_peak", "threads": threads, "gflops": peak["gflops"]}))
+print(json.dumps({"bench": "train", "impl": "tplr", "preset": "small", "seq": 256, "batch": 8, "threads": threads,
+                  "tok_s": ours["tok_s"], "gflops": round(ours["tok_s"] * flops_tok / 1e9, 1),
+                  "peak_rss_bytes": ours["peak_rss_bytes"], "theoretical_bytes": ours["bytes"]}))
+for d, blas in ((t_def, "Debian default libblas.so.3 (OpenBLAS pthread)"), (t_omp, "OpenBLAS OpenMP build")):
+    print(json.dumps({"bench": "train", "impl": "pytorch", "torch": d["torch"], "blas": blas, "threads": threads,
+                      "tok_s": d["tok_s"], "gflops": round(d["tok_s"] * flops_tok / 1e9, 1),
+                      "peak_rss_bytes": d["peak_rss_bytes"]}))
+best_torch = max(t_def["tok_s"], t_omp["tok_s"])
+print(json.dumps({"bench": "train_summary",
+                  "speedup_vs_pytorch_best": round(ours["tok_s"] / best_torch, 2),
+                  "speedup_vs_pytorch_default_blas": round(ours["tok_s"] / t_def["tok_s"], 2),
+                  "fraction_of_sgemm_peak": round(ours["tok_s"] * flops_tok / 1e9 / peak["gflops"], 3),
+                  "rss_over_theoretical": round(ours["peak_rss_bytes"] / theory, 3),
+                  "targets": {"speedup": 2.5, "fraction_of_sgemm_peak": 0.65, "rss_over_theoretical": 1.3}}))
+PY

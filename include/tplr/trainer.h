@@ -1,0 +1,61 @@
+/* Single-node training: the loop behind `tplr train` (and, later, the
+ * miner's inner steps), its logs, checkpoints and bit-exact resume. */
+#ifndef TPLR_TRAINER_H
+#define TPLR_TRAINER_H
+
+#include <stdint.h>
+
+#include "tplr/model.h"
+#include "tplr/optim.h"
+#include "tplr/tokens.h"
+
+#define TPLR_TRAIN_STATE_FILE "train_state.safetensors"
+
+typedef struct tplr_train_opts {
+    const char *data_path;
+    int batch, seq;
+    int64_t steps;          /* total optimizer steps of the run (a resumed run continues to it) */
+    tplr_adamw_hparams hp;
+    tplr_order_kind order;
+    uint64_t seed;          /* shuffles the rows when order is shuffled */
+    const char *out_dir;    /* checkpoint + training state; NULL saves nothing */
+    const char *log_path;   /* JSON lines, one per step; NULL for none */
+    const char *resume_path;
+    int64_t save_every;     /* also save every N steps (0: at the end and on Ctrl-C only) */
+    int quiet;              /* no progress line */
+} tplr_train_opts;
+
+typedef struct tplr_train_summary {
+    int64_t first_step, steps_done;
+    double final_loss;
+    double seconds;         /* wall time of the steps */
+    double tok_s;           /* tokens per second, steps after the first */
+    double flops_per_token;
+    size_t bytes_params, bytes_grads, bytes_moments, bytes_acts;
+    long peak_rss_kb;
+    int interrupted;
+} tplr_train_summary;
+
+/* Trains m in place. With resume_path, m must already hold the saved weights
+ * (see tplr_train_state_peek) and the saved moments and step are restored. */
+tplr_err tplr_train(tplr_model *m, const tplr_train_opts *o, tplr_train_summary *s);
+
+/* What a training-state file holds besides tensors. */
+typedef struct tplr_train_state_info {
+    tplr_model_config cfg;
+    int64_t step;
+    int batch, seq, threads;
+    int64_t steps, rows;
+    tplr_order_kind order;
+    uint64_t seed;
+    tplr_adamw_hparams hp;
+} tplr_train_state_info;
+
+tplr_err tplr_train_state_peek(const char *path, tplr_train_state_info *info);
+/* Writes params, moments and the run's settings atomically. */
+tplr_err tplr_train_state_save(const char *path, const tplr_model *m, const tplr_adamw *opt,
+                               const tplr_train_state_info *info);
+/* Loads params and moments into m and opt (shapes must match). */
+tplr_err tplr_train_state_load(const char *path, tplr_model *m, tplr_adamw *opt);
+
+#endif

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tplr needs, if any are missing. Idempotent and
+# silent when everything is already there. Set TPLR_SETUP_SKIP=1 to skip.
+set -euo pipefail
+[ "${TPLR_SETUP_SKIP:-0}" = 1 ] && exit 0
+
+packages=(
+  # build
+  cmake make gcc pkg-config
+  libopenblas-dev libopenblas0-openmp  # BLAS; the engine links the OpenMP build
+  libjansson-dev libsodium-dev         # JSON; hashes and signatures
+  # tests and benchmarks
+  libcmocka-dev                        # unit tests
+  clang libclang-rt-14-dev             # libFuzzer targets
+  python3-torch python3-numpy          # the PyTorch reference and the benchmark peer
+  # the bundled corpus for `make run`
+  bible-kjv
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = installed ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then sudo=sudo; else
+    echo "setup: run as root: apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists only when they are missing or older than a day.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+  $sudo apt-get update -qq >/dev/null
+fi
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done" >&2

@@ -1,0 +1,60 @@
+/* tplr: the command-line entry point. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+#define TPLR_VERSION "0.1.0"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"model", cmd_model, "create and inspect model checkpoints (model init, model info)"},
+    {"train", cmd_train, "train a model on token samples on this machine"},
+    {"eval", cmd_eval, "mean loss and perplexity of a model on token samples"},
+    {"data", cmd_data, "turn text into token samples (data bytes)"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: tplr <command> [options]\n\n"
+                 "tplr trains Llama-style language models, alone or as a decentralized network.\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun `tplr <command> --help` for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+        if (argc > 2 && strcmp(name, "help") == 0)
+            for (size_t i = 0; i < N_COMMANDS; i++)
+                if (!strcmp(commands[i].name, argv[2])) {
+                    char *help_argv[] = {argv[2], "--help", NULL};
+                    return commands[i].run(2, help_argv);
+                }
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("tplr %s\n", TPLR_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(commands[i].name, name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "tplr: unknown command '%s'\n\n", name);
+    usage(stderr);
+    return 2;
+}
