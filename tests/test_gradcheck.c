@@ -150,7 +150,7 @@ static void attention_case(const char *what, int B, int T, int H, int KV, int hd
     float *qkv = malloc(sizeof(float) * M * D), *dqkv = malloc(sizeof(float) * M * D);
     float *r = malloc(sizeof(float) * M * Q), *out = malloc(sizeof(float) * M * Q);
     float *lse = malloc(sizeof(float) * (size_t)B * H * T);
-    float *scratch = malloc(sizeof(float) * 2 * tplr_k_attention_scratch_floats(T));
+    float *scratch = malloc(sizeof(float) * 2 * tplr_k_attention_scratch_floats(T, hd));
     fill_normal(qkv, M * D, 6, 1.0f);
     fill_normal(r, M * Q, 7, 1.0f);
     att_ctx c = {qkv, r, out, lse, scratch, B, T, H, KV, hd};
@@ -165,7 +165,8 @@ static void test_attention(void **state)
     (void)state;
     attention_case("attention (MHA) dqkv", 2, 7, 2, 2, 4);
     attention_case("attention (GQA 4:2) dqkv", 2, 9, 4, 2, 4);
-    attention_case("attention (T=70, 2 blocks)", 1, 70, 2, 1, 4);
+    attention_case("attention (T=70, hd=16)", 1, 70, 2, 1, 16);
+    attention_case("attention (hd=24, odd T)", 2, 13, 2, 1, 24);
 }
 
 /* ---- SwiGLU ---- */

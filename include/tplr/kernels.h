@@ -43,8 +43,8 @@ void tplr_k_rope(float *x, int ld, int col0, size_t M, int T, int pos0, int nhea
 /* Causal self-attention with grouped KV heads. qkv rows hold [q (H·hd) | k (KV·hd) | v (KV·hd)]
  * with stride ldqkv; out rows [H·hd] with stride ldo; lse [B][H][T] keeps the
  * log-sum-exp of each softmax row for the backward pass. scratch holds
- * tplr_k_attention_scratch_floats(T) floats per thread. */
-size_t tplr_k_attention_scratch_floats(int T);
+ * tplr_k_attention_scratch_floats(T, hd) floats per thread. */
+size_t tplr_k_attention_scratch_floats(int T, int hd);
 void tplr_k_attention_fwd(float *out, int ldo, float *lse, const float *qkv, int ldqkv, int B, int T,
                           int H, int KV, int hd, float *scratch, int n_threads);
 /* dqkv (overwritten, same layout as qkv) from dout (same layout as out). */

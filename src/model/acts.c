@@ -49,7 +49,7 @@ static acts_plan plan(const tplr_model *m, int B, int T, int n_threads, int chun
     REGION(dln, M * C);
     REGION(dbig, M * dbig);
     REGION(logits, (size_t)chunk_rows * V);
-    REGION(att_scratch, (size_t)n_threads * tplr_k_attention_scratch_floats(T));
+    REGION(att_scratch, (size_t)n_threads * tplr_k_attention_scratch_floats(T, m->head_dim));
     REGION(row_loss, M);
 #undef REGION
     p.total = cur;
