@@ -9,7 +9,7 @@
 #include "tplr/checkpoint.h"
 #include "tplr/fileio.h"
 #include "tplr/npy.h"
-#include "tplr/tokens.h"
+#include "tplr/samples.h"
 
 static char dir[4096];
 
@@ -278,14 +278,16 @@ static void test_token_rows(void **state)
     ASSERT_OK(tplr_npy_write(path_in("tok.npy"), TPLR_NPY_U16, 2, shape, rows));
     tplr_token_rows r;
     expect_error(tplr_token_rows_open(path_in("tok.npy"), 256, &r), TPLR_EFORMAT, "row 2, column 2");
-    ASSERT_OK(tplr_token_rows_open(path_in("tok.npy"), 301, &r));
-    assert_int_equal(r.n_rows, 3);
-    assert_int_equal(r.row_len, 5);
+    tplr_samples sm;
+    tplr_samples_opts so = {.vocab = 301};
+    ASSERT_OK(tplr_samples_open(path_in("tok.npy"), &so, &sm));
+    assert_int_equal(sm.n, 3);
+    assert_int_equal(sm.T, 4);
     /* sequential order: step i uses rows i*B.., wrapping */
     tplr_row_order o;
-    ASSERT_OK(tplr_row_order_init(&o, TPLR_ORDER_SEQUENTIAL, 0, r.n_rows));
-    int32_t row[5], in[2 * 4], tg[2 * 4];
-    tplr_batch_fill(&r, &o, 1, 2, 4, row, in, tg); /* rows 2 and 0 */
+    ASSERT_OK(tplr_row_order_init(&o, TPLR_ORDER_SEQUENTIAL, 0, sm.n));
+    int32_t in[2 * 4], tg[2 * 4];
+    tplr_batch_fill(&sm, &o, 1, 2, in, tg); /* rows 2 and 0 */
     assert_int_equal(in[0], 11);
     assert_int_equal(tg[0], 12);
     assert_int_equal(tg[3], 15);
@@ -304,7 +306,7 @@ static void test_token_rows(void **state)
     assert_int_equal(tplr_row_order_row(&s2, 2500), late); /* s2 jumps straight to epoch 2 */
     tplr_row_order_free(&s1);
     tplr_row_order_free(&s2);
-    tplr_token_rows_close(&r);
+    tplr_samples_close(&sm);
     /* wrong rank and dtype */
     float f[4] = {0};
     int64_t s1d[1] = {4};

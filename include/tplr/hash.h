@@ -1,5 +1,5 @@
-/* Hashes: BLAKE2b with a chosen digest length and SHA-256 (libsodium), and
- * hex output. */
+/* Hashes: BLAKE2b with any digest length 1..64 (our own, RFC 7693), SHA-256
+ * (libsodium), and hex output. */
 #ifndef TPLR_HASH_H
 #define TPLR_HASH_H
 
@@ -9,11 +9,12 @@
 #include "tplr/err.h"
 
 typedef struct tplr_blake2b_state {
-    _Alignas(64) unsigned char state[384]; /* crypto_generichash_state */
-    size_t out_len;
+    uint64_t h[8], t[2];
+    unsigned char buf[128];
+    size_t buf_len, out_len;
 } tplr_blake2b_state;
 
-/* out_len between 16 and 64 bytes. */
+/* out_len between 1 and 64 bytes. */
 tplr_err tplr_blake2b_init(tplr_blake2b_state *h, size_t out_len);
 void tplr_blake2b_update(tplr_blake2b_state *h, const void *data, size_t n);
 void tplr_blake2b_final(tplr_blake2b_state *h, unsigned char *out);

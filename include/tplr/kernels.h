@@ -52,6 +52,11 @@ void tplr_k_attention_bwd(float *dqkv, const float *dout, const float *qkv, cons
                           const float *lse, int ldqkv, int ldo, int B, int T, int H, int KV, int hd,
                           float *scratch, int n_threads);
 
+/* Attention of one new position over a cache of n positions (the new one
+ * included): q [H·hd]; kc, vc [n][KV·hd]; out [H·hd]; scores scratch [n]. */
+void tplr_k_attention_decode(float *out, const float *q, const float *kc, const float *vc, int n, int H, int KV,
+                             int hd, float *scores);
+
 /* gu rows hold [gate (F) | up (F)]; act = silu(gate)·up. */
 void tplr_k_swiglu_fwd(float *act, const float *gu, size_t M, int F);
 /* dgu (overwritten) from dact. */

@@ -42,11 +42,6 @@ int64_t tplr_row_order_row(tplr_row_order *o, int64_t sample);
 tplr_err tplr_order_parse(const char *s, tplr_order_kind *out);
 const char *tplr_order_name(tplr_order_kind k);
 
-/* Fills inputs and targets [B][T] for step (0-based): sample indices
- * step·B … step·B + B − 1. T must be row_len − 1. */
-void tplr_batch_fill(const tplr_token_rows *r, tplr_row_order *o, int64_t step, int B, int T,
-                     int32_t *row_buf, int32_t *inputs, int32_t *targets);
-
 /* Byte-level samples: cuts raw bytes (tokens 0..255) into non-overlapping
  * rows of row_len, drops the remainder, and writes the first rows to
  * train_path and the last round(val_fraction·rows) to val_path as uint16

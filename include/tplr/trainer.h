@@ -7,12 +7,15 @@
 
 #include "tplr/model.h"
 #include "tplr/optim.h"
-#include "tplr/tokens.h"
+#include "tplr/samples.h"
 
 #define TPLR_TRAIN_STATE_FILE "train_state.safetensors"
 
 typedef struct tplr_train_opts {
-    const char *data_path;
+    const char *data_path;  /* any format tplr_samples_open reads */
+    const char *split;      /* shard folders: train (default) or val */
+    int mask_eos;           /* ignore EOS targets in shards and 1-D arrays */
+    int32_t eos;            /* 1-D arrays: their EOS id, or −1 */
     int batch, seq;
     int64_t steps;          /* total optimizer steps of the run (a resumed run continues to it) */
     tplr_adamw_hparams hp;

@@ -10,9 +10,9 @@
 #include "tplr/trainer.h"
 
 typedef struct train_args {
-    const char *model, *data, *out, *log, *resume, *order;
+    const char *model, *data, *out, *log, *resume, *order, *split;
     int64_t steps, warmup, t_max, save_every;
-    int batch, seq, threads, quiet, json, profile;
+    int batch, seq, threads, quiet, json, profile, keep_eos, eos;
     uint64_t seed;
     double lr, beta1, beta2, eps, wd, clip, eta_min;
 } train_args;
@@ -58,15 +58,19 @@ static void print_summary(const tplr_model *m, const tplr_train_summary *s, int 
 int cmd_train(int argc, char **argv)
 {
     tplr_adamw_hparams d = tplr_adamw_defaults();
-    train_args a = {.order = "sequential", .batch = 8, .threads = cli_default_threads(), .warmup = -1,
+    train_args a = {.order = "sequential", .split = "train", .eos = -1, .batch = 8, .threads = cli_default_threads(), .warmup = -1,
                     .t_max = -1, .lr = d.lr, .beta1 = d.beta1, .beta2 = d.beta2, .eps = d.eps,
                     .wd = d.weight_decay, .clip = d.clip, .eta_min = d.eta_min_factor, .steps = -1};
     cli_opt opts[] = {
         {"model", OPT_STR, &a.model, "DIR", "model folder (from `tplr model init`); optional with --resume", 0, 0},
-        {"data", OPT_STR, &a.data, "PATH", "2-D .npy of token rows, shape (N, seq+1), uint16/uint32/int32", 1, 0},
+        {"data", OPT_STR, &a.data, "PATH", "token samples: a shard folder (tplr data prepare), a 2-D .npy of rows "
+         "(N, seq+1), or a 1-D .npy token array (with --seq)", 1, 0},
+        {"split", OPT_STR, &a.split, "NAME", "shard folders: train (default) or val", 0, 0},
+        {"keep-eos-targets", OPT_FLAG, &a.keep_eos, NULL, "shards: also train on EOS targets (masked by default, as Templar)", 0, 0},
+        {"eos", OPT_INT, &a.eos, "ID", "1-D .npy arrays: the EOS token, for masking", 0, 0},
         {"steps", OPT_I64, &a.steps, "N", "total optimizer steps of the run", 0, 0},
         {"batch", OPT_INT, &a.batch, "B", "sequences per step (default 8)", 0, 0},
-        {"seq", OPT_INT, &a.seq, "S", "sequence length; must equal the data's row length - 1 (default: from data)", 0, 0},
+        {"seq", OPT_INT, &a.seq, "S", "sequence length (default: from the data; required for 1-D arrays)", 0, 0},
         {"lr", OPT_DOUBLE, &a.lr, "X", "peak learning rate (default 1.17e-4)", 0, 0},
         {"warmup", OPT_I64, &a.warmup, "N", "linear warmup steps (default min(1500, steps/10))", 0, 0},
         {"t-max", OPT_I64, &a.t_max, "N", "cosine length after warmup (default steps - warmup)", 0, 0},
@@ -129,7 +133,7 @@ int cmd_train(int argc, char **argv)
         tplr_model_free(m);
         return cli_fail("--steps is required");
     }
-    tplr_train_opts o = {.data_path = a.data, .batch = a.batch, .seq = a.seq, .steps = a.steps, .seed = a.seed,
+    tplr_train_opts o = {.data_path = a.data, .split = a.split, .mask_eos = !a.keep_eos, .eos = a.eos, .batch = a.batch, .seq = a.seq, .steps = a.steps, .seed = a.seed,
                          .out_dir = a.out, .log_path = a.log, .resume_path = a.resume,
                          .save_every = a.save_every, .quiet = a.quiet};
     o.hp = (tplr_adamw_hparams){.lr = a.lr, .beta1 = a.beta1, .beta2 = a.beta2, .eps = a.eps,

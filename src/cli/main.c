@@ -16,7 +16,7 @@ static const command commands[] = {
     {"model", cmd_model, "create and inspect model checkpoints (model init, model info)"},
     {"train", cmd_train, "train a model on token samples on this machine"},
     {"eval", cmd_eval, "mean loss and perplexity of a model on token samples"},
-    {"data", cmd_data, "turn text into token samples (data bytes)"},
+    {"data", cmd_data, "prepare and inspect token samples (data bytes, info, pool)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

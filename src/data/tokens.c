@@ -117,14 +117,3 @@ int64_t tplr_row_order_row(tplr_row_order *o, int64_t sample)
     }
     return o->perm[pos];
 }
-
-void tplr_batch_fill(const tplr_token_rows *r, tplr_row_order *o, int64_t step, int B, int T,
-                     int32_t *row_buf, int32_t *inputs, int32_t *targets)
-{
-    for (int b = 0; b < B; b++) {
-        int64_t row = tplr_row_order_row(o, step * B + b);
-        tplr_token_rows_get(r, row, row_buf);
-        memcpy(inputs + (size_t)b * T, row_buf, sizeof(int32_t) * (size_t)T);
-        memcpy(targets + (size_t)b * T, row_buf + 1, sizeof(int32_t) * (size_t)T);
-    }
-}

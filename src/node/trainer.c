@@ -21,17 +21,17 @@ static long peak_rss_kb(void)
 }
 
 static tplr_train_state_info state_info(const tplr_model *m, const tplr_train_opts *o,
-                                        const tplr_token_rows *rows, int64_t step)
+                                        const tplr_samples *data, int64_t step)
 {
     tplr_train_state_info i = {
         .cfg = m->cfg, .step = step, .batch = o->batch, .seq = o->seq, .threads = tplr_k_threads(),
-        .steps = o->steps, .rows = rows->n_rows, .order = o->order, .seed = o->seed, .hp = o->hp,
+        .steps = o->steps, .rows = data->n, .order = o->order, .seed = o->seed, .hp = o->hp,
     };
     return i;
 }
 
 static tplr_err save_all(const tplr_model *m, const tplr_adamw *opt, const tplr_train_opts *o,
-                         const tplr_token_rows *rows, int64_t step)
+                         const tplr_samples *rows, int64_t step)
 {
     if (!o->out_dir)
         return TPLR_OK;
@@ -50,7 +50,7 @@ static int hp_equal(const tplr_adamw_hparams *a, const tplr_adamw_hparams *b)
 }
 
 /* A resumed run must continue the same run: same data, batches and optimizer. */
-static tplr_err check_resume(const tplr_train_opts *o, const tplr_token_rows *rows, tplr_model *m,
+static tplr_err check_resume(const tplr_train_opts *o, const tplr_samples *data, tplr_model *m,
                              int64_t *start)
 {
     tplr_train_state_info s;
@@ -61,7 +61,7 @@ static tplr_err check_resume(const tplr_train_opts *o, const tplr_token_rows *ro
     else if (s.seq != o->seq) what = "--seq";
     else if (s.order != o->order) what = "--order";
     else if (s.seed != o->seed) what = "--seed";
-    else if (s.rows != rows->n_rows) what = "data (number of rows)";
+    else if (s.rows != data->n) what = "data (number of samples)";
     else if (!hp_equal(&s.hp, &o->hp)) what = "optimizer settings (--lr, --warmup, ...)";
     if (what)
         return tplr_fail(TPLR_EMISMATCH, "%s: the %s differs from the saved run; resume with the same "
@@ -79,7 +79,7 @@ static tplr_err check_resume(const tplr_train_opts *o, const tplr_token_rows *ro
 typedef struct run_buffers {
     tplr_acts *acts;
     tplr_adamw *opt;
-    int32_t *row, *inputs, *targets;
+    int32_t *inputs, *targets;
     FILE *log;
 } run_buffers;
 
@@ -87,24 +87,21 @@ static void free_buffers(run_buffers *b)
 {
     tplr_acts_free(b->acts);
     tplr_adamw_free(b->opt);
-    free(b->row);
     free(b->inputs);
     free(b->targets);
     if (b->log)
         fclose(b->log);
 }
 
-static tplr_err open_buffers(tplr_model *m, const tplr_train_opts *o, const tplr_token_rows *rows,
-                             run_buffers *b)
+static tplr_err open_buffers(tplr_model *m, const tplr_train_opts *o, run_buffers *b)
 {
     memset(b, 0, sizeof *b);
     size_t n = (size_t)o->batch * (size_t)o->seq;
     TPLR_TRY(tplr_acts_create(m, o->batch, o->seq, &b->acts));
     TPLR_TRY(tplr_adamw_create(m, &o->hp, &b->opt));
-    b->row = malloc(sizeof(int32_t) * (size_t)rows->row_len);
     b->inputs = malloc(sizeof(int32_t) * n);
     b->targets = malloc(sizeof(int32_t) * n);
-    if (!b->row || !b->inputs || !b->targets)
+    if (!b->inputs || !b->targets)
         return tplr_fail(TPLR_ENOMEM, "allocating batch buffers");
     if (o->log_path) {
         b->log = fopen(o->log_path, o->resume_path ? "a" : "w");
@@ -114,7 +111,7 @@ static tplr_err open_buffers(tplr_model *m, const tplr_train_opts *o, const tplr
     return TPLR_OK;
 }
 
-static tplr_err run_steps(tplr_model *m, const tplr_train_opts *o, tplr_token_rows *rows,
+static tplr_err run_steps(tplr_model *m, const tplr_train_opts *o, tplr_samples *rows,
                           tplr_row_order *order, run_buffers *b, int64_t start, tplr_train_summary *s)
 {
     size_t tokens = (size_t)o->batch * (size_t)o->seq;
@@ -124,7 +121,7 @@ static tplr_err run_steps(tplr_model *m, const tplr_train_opts *o, tplr_token_ro
     double t_run = tplr_now(), t_after_first = 0;
     for (int64_t step = start; step < o->steps; step++) {
         double t0 = tplr_now();
-        TPLR_PROF(TPLR_PH_DATA, tplr_batch_fill(rows, order, step, o->batch, o->seq, b->row, b->inputs, b->targets));
+        TPLR_PROF(TPLR_PH_DATA, tplr_batch_fill(rows, order, step, o->batch, b->inputs, b->targets));
         TPLR_PROF(TPLR_PH_CLIP, tplr_model_zero_grads(m));
         float loss = tplr_model_forward_backward(m, b->acts, b->inputs, b->targets, 1.0f, NULL);
         double norm;
@@ -181,16 +178,14 @@ tplr_err tplr_train(tplr_model *m, const tplr_train_opts *o, tplr_train_summary 
     if (o->batch < 1 || o->steps < 0)
         return tplr_fail(TPLR_EINVAL, "--batch must be ≥ 1 and --steps ≥ 0");
     TPLR_TRY(tplr_adamw_validate(&o->hp));
-    tplr_token_rows rows;
-    TPLR_TRY(tplr_token_rows_open(o->data_path, m->cfg.vocab, &rows));
+    tplr_samples rows;
+    tplr_samples_opts so = {.vocab = m->cfg.vocab, .split = o->split, .sample_len = o->seq,
+                            .mask_eos = o->mask_eos, .eos = o->eos};
+    TPLR_TRY(tplr_samples_open(o->data_path, &so, &rows));
     tplr_train_opts opts = *o;
-    if (opts.seq == 0)
-        opts.seq = rows.row_len - 1;
+    opts.seq = rows.T;
     tplr_err e = TPLR_OK;
-    if (opts.seq != rows.row_len - 1)
-        e = tplr_fail(TPLR_EINVAL, "--seq %d does not match %s, whose rows hold %d tokens (seq %d + 1)",
-                      opts.seq, o->data_path, rows.row_len, rows.row_len - 1);
-    else if (opts.seq > m->cfg.max_seq)
+    if (opts.seq > m->cfg.max_seq)
         e = tplr_fail(TPLR_EINVAL, "sequence length %d exceeds the model's max_seq %d", opts.seq,
                       m->cfg.max_seq);
     int64_t start = 0;
@@ -200,11 +195,11 @@ tplr_err tplr_train(tplr_model *m, const tplr_train_opts *o, tplr_train_summary 
     if (!e && opts.resume_path)
         e = check_resume(&opts, &rows, m, &start);
     if (!e)
-        e = open_buffers(m, &opts, &rows, &b);
+        e = open_buffers(m, &opts, &b);
     if (!e && opts.resume_path)
         e = tplr_train_state_load(opts.resume_path, m, b.opt);
     if (!e)
-        e = tplr_row_order_init(&order, opts.order, opts.seed, rows.n_rows);
+        e = tplr_row_order_init(&order, opts.order, opts.seed, rows.n);
     if (!e) {
         s->first_step = start;
         s->steps_done = start;
@@ -220,6 +215,6 @@ tplr_err tplr_train(tplr_model *m, const tplr_train_opts *o, tplr_train_summary 
     s->peak_rss_kb = peak_rss_kb();
     tplr_row_order_free(&order);
     free_buffers(&b);
-    tplr_token_rows_close(&rows);
+    tplr_samples_close(&rows);
     return e;
 }

@@ -145,3 +145,34 @@ void tplr_k_attention_bwd(float *dqkv, const float *dout, const float *qkv, cons
         }
     }
 }
+
+void tplr_k_attention_decode(float *out, const float *q, const float *kc, const float *vc, int n, int H, int KV,
+                             int hd, float *scores)
+{
+    float scale = 1.0f / sqrtf((float)hd);
+    int group = H / KV, ld = KV * hd;
+    for (int h = 0; h < H; h++) {
+        const float *qh = q + h * hd, *k = kc + (h / group) * hd, *v = vc + (h / group) * hd;
+        float mx = -INFINITY;
+        for (int j = 0; j < n; j++) {
+            float s = 0.0f;
+            for (int c = 0; c < hd; c++)
+                s += qh[c] * k[(size_t)j * ld + c];
+            scores[j] = s * scale;
+            mx = scores[j] > mx ? scores[j] : mx;
+        }
+        float sum = 0.0f;
+        for (int j = 0; j < n; j++) {
+            scores[j] = tplr_expf(scores[j] - mx);
+            sum += scores[j];
+        }
+        float *o = out + h * hd;
+        for (int c = 0; c < hd; c++)
+            o[c] = 0.0f;
+        for (int j = 0; j < n; j++) {
+            float p = scores[j] / sum;
+            for (int c = 0; c < hd; c++)
+                o[c] += p * v[(size_t)j * ld + c];
+        }
+    }
+}
