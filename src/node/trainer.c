@@ -129,11 +129,12 @@ static tplr_err run_steps(tplr_model *m, const tplr_train_opts *o, tplr_samples 
         if (!isfinite(loss) || !isfinite(norm)) {
             if (!o->quiet)
                 tplr_progress_finish(&prog);
-            return tplr_fail(TPLR_ENUMERIC, "step %lld: the %s became %s; lower --lr or check the data. "
-                             "Nothing was saved for this step%s%s", (long long)step + 1,
-                             isfinite(loss) ? "gradient norm" : "loss", isnan(isfinite(loss) ? norm : loss) ? "NaN" : "infinite",
-                             o->out_dir && (step > start) ? "; the last saved state is in " : "",
-                             o->out_dir && (step > start) ? o->out_dir : "");
+            const char *what = isfinite(loss) ? "gradient norm" : "loss";
+            double bad = isfinite(loss) ? norm : loss;
+            return tplr_fail(TPLR_ENUMERIC, "step %lld: the %s became %s; lower --lr or check the data (the weights "
+                             "of this step were not saved%s%s)", (long long)step + 1, what,
+                             isnan(bad) ? "NaN" : "infinite", o->out_dir ? "; the last good state is in " : "",
+                             o->out_dir ? o->out_dir : "");
         }
         double lr = tplr_lr_at(&o->hp, step);
         TPLR_PROF(TPLR_PH_OPTIM, tplr_adamw_step(b->opt, m, lr));
