@@ -7,6 +7,9 @@
 //                                            the same with DIR's encoder.json + vocab.bpe, read by
 //                                            tiktoken's own GPT-2-format reader (load.cjs), which
 //                                            refuses files whose ids are not 256 + merge rank
+//   node tiktoken_ids.js --codepoints OUTPUT  writes a text that puts every code point of planes
+//                                            0-3 and 14-16 (surrogates excepted) between letters,
+//                                            digits, punctuation and spaces, to check the classes
 // INPUT is read as UTF-8; special-token strings are encoded as ordinary text.
 "use strict";
 const fs = require("fs");
@@ -21,6 +24,17 @@ try {
 }
 
 async function main(args) {
+if (args[0] === "--codepoints" && args.length === 2) {
+  const parts = [];
+  for (let cp = 0x80; cp <= 0x10ffff; cp++) {
+    if ((cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x40000 && cp < 0xe0000))
+      continue;
+    const c = String.fromCodePoint(cp);
+    parts.push(`a${c}1${c}!${c} ${c}\n`);
+  }
+  fs.writeFileSync(args[1], parts.join(""));
+  return;
+}
 if (args[0] === "--vocab" && args.length === 4) {
   const {load} = require(path.join(__dirname, "node_modules", "tiktoken", "load.cjs"));
   const gpt2 = require(path.join(__dirname, "node_modules", "tiktoken", "registry.json")).gpt2;
