@@ -39,17 +39,6 @@ void tplr_bytemap_clear(tplr_bytemap *m)
     m->arena_len = 0;
 }
 
-uint32_t *tplr_bytemap_find(const tplr_bytemap *m, const void *key, size_t len, uint64_t hash)
-{
-    for (size_t i = hash & m->mask;; i = (i + 1) & m->mask) {
-        tplr_bytemap_slot *s = &m->slots[i];
-        if (!s->used)
-            return NULL;
-        if (s->hash == hash && s->len == len && !memcmp(m->arena + s->off, key, len))
-            return &s->value;
-    }
-}
-
 static int grow_slots(tplr_bytemap *m)
 {
     size_t n = (m->mask + 1) * 2;

@@ -63,8 +63,23 @@ tplr_err tplr_bytemap_init(tplr_bytemap *m, size_t expect, size_t key_bytes);
 void tplr_bytemap_free(tplr_bytemap *m);
 /* Forgets every key; keeps the memory. */
 void tplr_bytemap_clear(tplr_bytemap *m);
-/* The value of key, or NULL. */
-uint32_t *tplr_bytemap_find(const tplr_bytemap *m, const void *key, size_t len, uint64_t hash);
+/* The value of key, or NULL. Inline: it is the encoder's word-cache lookup. */
+static inline uint32_t *tplr_bytemap_find(const tplr_bytemap *m, const void *key, size_t len, uint64_t hash)
+{
+    for (size_t i = hash & m->mask;; i = (i + 1) & m->mask) {
+        tplr_bytemap_slot *s = &m->slots[i];
+        if (!s->used)
+            return NULL;
+        if (s->hash == hash && s->len == len) {
+            const unsigned char *a = m->arena + s->off, *b = key;
+            size_t k = 0;
+            while (k < len && a[k] == b[k]) /* short keys: cheaper than a call to memcmp */
+                k++;
+            if (k == len)
+                return &s->value;
+        }
+    }
+}
 /* Inserts key (absent) with value; returns a pointer to the stored value, or NULL when out of memory
  * or when the arena would pass 4 GiB. */
 uint32_t *tplr_bytemap_insert(tplr_bytemap *m, const void *key, size_t len, uint64_t hash, uint32_t value);
