@@ -49,6 +49,7 @@ typedef struct trainer {
     pair_info *pairs;
     size_t n_pairs, cap_pairs;
     int32_t *pair_stamp;        /* the merge whose step last pushed each pair */
+    size_t cap_stamp;
     int32_t *touched;           /* pairs whose count rose in this merge */
     size_t n_touched, cap_touched;
     heap_item *heap;
@@ -161,11 +162,7 @@ static tplr_err add_pair(trainer *tr, int32_t a, int32_t b, int64_t delta, int32
         return tplr_fail(TPLR_ENOMEM, "training the tokenizer: out of memory");
     if (*slot == UINT64_MAX) {
         GROW(tr, tr->pairs, tr->cap_pairs, tr->n_pairs + 1);
-        size_t cap = tr->cap_pairs; /* pair_stamp grows alongside pairs */
-        void *st = realloc(tr->pair_stamp, cap * sizeof *tr->pair_stamp);
-        if (!st)
-            return tplr_fail(TPLR_ENOMEM, "training the tokenizer: out of memory");
-        tr->pair_stamp = st;
+        GROW(tr, tr->pair_stamp, tr->cap_stamp, tr->n_pairs + 1);
         tr->pair_stamp[tr->n_pairs] = -1;
         tr->pairs[tr->n_pairs] = (pair_info){a, b, 0, NULL, 0, 0, 0};
         *slot = tr->n_pairs++;
@@ -322,7 +319,7 @@ static tplr_err merge_once(trainer *tr, int32_t p, int32_t step)
     TPLR_TRY(token_for(tr, tr->merge_buf, la + lb, &t));
     tr->left[tr->n_merges] = a;
     tr->right[tr->n_merges++] = b;
-    /* the pair's word list may grow while we walk it: walk a snapshot of its length */
+    /* (a, b) itself only loses counts here, so its word list stays as it is; tr->pairs may move */
     int32_t n = tr->pairs[p].n_words;
     for (int32_t i = 0; i < n; i++) {
         int32_t w = tr->pairs[p].words[i];

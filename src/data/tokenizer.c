@@ -219,6 +219,8 @@ tplr_err tplr_tokenizer_encode(tplr_tok_session *s, const char *text, size_t len
         } else if (wn <= CACHE_MAX_LEN) {
             *n += cached_piece(s, p + pos, wn, out);
         } else {
+            if (wn > INT32_MAX)
+                return tplr_fail(TPLR_EINVAL, "encoding: a piece of %zu bytes (no break for 2 GiB) is too long", wn);
             TPLR_TRY(grow_scratch(s, wn));
             *n += bpe_piece(s, p + pos, wn, out);
         }
