@@ -17,6 +17,7 @@ static const command commands[] = {
     {"train", cmd_train, "train a model on token samples on this machine"},
     {"eval", cmd_eval, "mean loss and perplexity of a model on token samples"},
     {"data", cmd_data, "prepare and inspect token samples (data bytes, info, pool)"},
+    {"store", cmd_store, "objects in S3 buckets and folders (store put, get, ls, rm, head)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
