@@ -283,7 +283,21 @@ static void test_gather(void **state)
     o.time_max = o.time_min + 10;
     ASSERT_OK(tplr_gather(primary, 1, &o, &r));
     assert_int_equal(r.items[0].outcome, TPLR_PEER_LATE);
+    assert_non_null(strstr(r.items[0].reason, "after time_max"));
     tplr_gather_result_free(&r);
+
+    /* a missing bucket is an error at once, not an object to wait for */
+    tplr_store *gone = open_s3("s3://no-such-bucket", NULL);
+    tplr_gather_peer lost = {9, gone, "gradient-7-9-v1.tplr"};
+    o.time_min = o.time_max = 0;
+    o.peer_timeout_s = 5;
+    ASSERT_OK(tplr_gather(&lost, 1, &o, &r));
+    assert_int_equal(r.items[0].outcome, TPLR_PEER_ERROR);
+    assert_int_equal(r.items[0].err, TPLR_ENOTFOUND);
+    assert_int_equal(r.items[0].requests, 1);
+    assert_non_null(strstr(r.items[0].reason, "NoSuchBucket"));
+    tplr_gather_result_free(&r);
+    tplr_store_close(gone);
     tplr_store_close(a);
     tplr_store_close(b);
     tplr_store_close(folder);

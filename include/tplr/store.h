@@ -18,6 +18,8 @@
 
 #include "tplr/err.h"
 
+/* A store handle serves one thread at a time (gather reads folder stores
+ * from several threads, which they allow). */
 typedef struct tplr_store tplr_store;
 
 /* What HEAD, GET and LIST report about an object. */

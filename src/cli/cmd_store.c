@@ -25,11 +25,6 @@ typedef struct store_flags {
     int json;
 } store_flags;
 
-/* The S3 options every subcommand takes. */
-#define COMMON_OPTS(f)                                                                                  \
-    {"endpoint", OPT_STR, &(f).endpoint, "URL", "S3 endpoint (default: $AWS_ENDPOINT_URL or AWS)", 0, 0}, \
-        {"region", OPT_STR, &(f).region, "NAME", "S3 region (default: $AWS_REGION or us-east-1)", 0, 0}
-
 static int fail_with(tplr_err e)
 {
     cli_fail(tplr_errmsg());
@@ -141,7 +136,8 @@ static int store_sub(store_op op, int argc, char **argv)
 {
     store_flags f = {.max_bytes = UINT64_MAX, .retries = -1};
     cli_opt opts[] = {
-        COMMON_OPTS(f),
+        {"endpoint", OPT_STR, &f.endpoint, "URL", "S3 endpoint (default: $AWS_ENDPOINT_URL or AWS)", 0, 0},
+        {"region", OPT_STR, &f.region, "NAME", "S3 region (default: $AWS_REGION or us-east-1)", 0, 0},
         {"max-bytes", OPT_U64, &f.max_bytes, "N", "get: refuse objects larger than N bytes (default: no limit)", 0, 0},
         {"multipart-threshold", OPT_U64, &f.multipart_threshold, "N",
          "put: multipart upload above N bytes (default 100 MiB)", 0, 0},

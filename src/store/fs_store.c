@@ -25,6 +25,9 @@ typedef struct fs_store {
 
 static fs_store *as_fs(tplr_store *s) { return (fs_store *)s; }
 
+/* Gather's reader threads share a folder store: counters are atomic. */
+static void count(uint64_t *counter, uint64_t n) { __atomic_fetch_add(counter, n, __ATOMIC_RELAXED); }
+
 static tplr_err key_path(const fs_store *fs, const char *key, char *out, size_t cap)
 {
     return tplr_path_join(out, cap, fs->root, key);
@@ -102,7 +105,7 @@ static tplr_err fs_put(tplr_store *s, const char *key, const void *data, size_t 
         return e;
     }
     TPLR_TRY(store_tmp_commit(&t, n));
-    s->stats.bytes_sent += n;
+    count(&s->stats.bytes_sent, n);
     return TPLR_OK;
 }
 
@@ -140,7 +143,7 @@ static tplr_err fs_get(tplr_store *s, const char *key, uint64_t max_bytes, unsig
     buf[info->size] = '\0';
     *data = buf;
     *n = (size_t)info->size;
-    s->stats.bytes_received += info->size;
+    count(&s->stats.bytes_received, info->size);
     return TPLR_OK;
 }
 

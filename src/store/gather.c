@@ -27,6 +27,7 @@ typedef struct slot {
     double deadline; /* monotonic: this peer's time is up */
     double next_try;
     tplr_peer_outcome rejected; /* EARLY/LATE found in the S3 reply's headers */
+    char rejected_why[200];
     s3_req req;                 /* S3 peers */
     fetch_job job;              /* folder peers */
 } slot;
@@ -160,10 +161,9 @@ static tplr_err check_time_header(s3_req *r)
         return TPLR_OK;
     if (!r->hdr.has_last_modified)
         return tplr_fail(TPLR_EBADRESPONSE, "no valid Last-Modified header to check the time window against");
-    char why[200];
-    sl->rejected = time_check(o, r->hdr.last_modified, why, sizeof why);
+    sl->rejected = time_check(o, r->hdr.last_modified, sl->rejected_why, sizeof sl->rejected_why);
     sl->item->last_modified = r->hdr.last_modified;
-    return sl->rejected == TPLR_PEER_OK ? TPLR_OK : tplr_fail(TPLR_EINTERRUPTED, "%s", why);
+    return sl->rejected == TPLR_PEER_OK ? TPLR_OK : tplr_fail(TPLR_EINTERRUPTED, "%s", sl->rejected_why);
 }
 
 static void s3_done(s3_req *r)
@@ -171,10 +171,9 @@ static void s3_done(s3_req *r)
     slot *sl = r->user;
     sl->item->requests += r->attempts;
     sl->item->connections += r->connects;
+    s3_error xe;
     if (sl->rejected != TPLR_PEER_OK) {
-        /* the reason follows the request's description */
-        const char *why = strstr(r->msg, ": ");
-        finish(sl, sl->rejected, TPLR_OK, why ? why + 2 : r->msg);
+        finish(sl, sl->rejected, TPLR_OK, sl->rejected_why);
     } else if (!r->err) {
         size_t len;
         unsigned char *data = s3_sink_take(r, &len);
@@ -185,8 +184,9 @@ static void s3_done(s3_req *r)
             take_object(sl, data, len, lm);
         else
             finish(sl, TPLR_PEER_ERROR, TPLR_ENOMEM, "out of memory");
-    } else if (r->err == TPLR_ENOTFOUND) {
-        not_yet(sl, r->msg);
+    } else if (r->err == TPLR_ENOTFOUND && !(s3_parse_error(r->errbody, r->errbody_len, &xe) &&
+                                             !strcmp(xe.code, "NoSuchBucket"))) {
+        not_yet(sl, r->msg); /* the object may still come; a missing bucket will not */
     } else {
         finish(sl, TPLR_PEER_ERROR, r->err, r->msg);
     }
@@ -269,8 +269,8 @@ static double step(gather *g, double now)
         }
         if (sl->state == SLOT_QUEUED)
             next = fmin(next, sl->next_try - now);
-        if (sl->state == SLOT_RUNNING)
-            next = fmin(next, sl->deadline - now);
+        if (sl->state == SLOT_RUNNING && sl->peer->store->kind == STORE_S3)
+            next = fmin(next, sl->deadline - now); /* folder reads end by themselves */
         live += sl->state == SLOT_QUEUED || sl->state == SLOT_RUNNING;
     }
     return live ? fmax(next, 0) : -1;

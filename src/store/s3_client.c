@@ -70,9 +70,9 @@ static size_t sink_write(s3_req *r, const char *p, size_t n)
     case SINK_DISCARD:
         break;
     case SINK_MEM:
-        if (k->len + n + 1 > k->cap) {
-            uint64_t want = (k->len + n + 1) * 2;
-            size_t cap = (size_t)(want > k->max + 1 ? k->max + 1 : want);
+        if (k->len + n + 1 > k->cap) { /* double, up to the cap and its NUL */
+            uint64_t want = (k->len + n + 1) * 2, limit = k->max < SIZE_MAX - 1 ? k->max + 1 : SIZE_MAX;
+            size_t cap = (size_t)(want > limit ? limit : want);
             unsigned char *b = realloc(k->buf, cap);
             if (!b)
                 return stop(r, TPLR_ENOMEM, "out of memory for the reply");
@@ -235,8 +235,8 @@ static int classify(s3_req *r, CURLcode rc)
     if (status >= 200 && status < 300) {
         if (r->hdr.has_length && strcmp(r->method, "HEAD") != 0 && r->sink.len != r->hdr.content_length) {
             r->err = TPLR_EBADRESPONSE;
-            say(r, "%s: the reply was cut short (%llu of %llu bytes)", r->what,
-                     (unsigned long long)r->sink.len, (unsigned long long)r->hdr.content_length);
+            say(r, "%s: the reply was cut short (%llu of %llu bytes)", r->what, (unsigned long long)r->sink.len,
+                (unsigned long long)r->hdr.content_length);
             return 1;
         }
         return 0;
@@ -255,8 +255,8 @@ static int classify(s3_req *r, CURLcode rc)
         say(r, "%s: not found (%s)", r->what, server);
     } else if (status == 401 || status == 403) {
         r->err = TPLR_EFORBIDDEN;
-        say(r, "%s: access refused (%s); check the key pair, the region and the bucket's permissions",
-                 r->what, server);
+        say(r, "%s: access refused (%s); check the key pair, the region and the bucket's permissions", r->what,
+            server);
     } else if (status == 429 || status >= 500) {
         r->err = TPLR_ESERVER;
         say(r, "%s: server error (%s)", r->what, server);

@@ -53,12 +53,13 @@ expect_ok "tplr put (multipart, 3 parts)" "$TPLR" store put s3://interop/from-tp
   --multipart-threshold 5242880 --part-size 5242880
 "$TPLR" store head s3://interop/from-tplr/mp.bin --json | grep -q '"etag":"[0-9a-f]*-3"' &&
   ok "the multipart object has a 3-part ETag" || bad "no multipart ETag"
-awsm s3 cp s3://interop/from-tplr/small.bin aws-small.bin && cmp -s small.bin aws-small.bin &&
-  ok "AWS CLI reads tplr's object byte for byte" || bad "AWS CLI copy of tplr's object differs"
-awsm s3 cp s3://interop/from-tplr/mp.bin aws-mp.bin && cmp -s mp.bin aws-mp.bin &&
-  ok "AWS CLI reads tplr's multipart object byte for byte" || bad "AWS CLI copy of tplr's multipart object differs"
-awsm s3 cp small.bin s3://interop/from-aws/small.bin && awsm s3 cp mp.bin s3://interop/from-aws/mp.bin ||
-  bad "aws s3 cp upload"
+awsm s3 cp --recursive s3://interop/from-tplr/ by-aws/ || bad "aws s3 cp --recursive download"
+cmp -s small.bin by-aws/small.bin && ok "AWS CLI reads tplr's object byte for byte" ||
+  bad "AWS CLI copy of tplr's object differs"
+cmp -s mp.bin by-aws/mp.bin && ok "AWS CLI reads tplr's multipart object byte for byte" ||
+  bad "AWS CLI copy of tplr's multipart object differs"
+mkdir up && cp small.bin mp.bin up/ # the AWS CLI uploads mp.bin (12 MiB) as a multipart upload
+awsm s3 cp --recursive up/ s3://interop/from-aws/ || bad "aws s3 cp --recursive upload"
 expect_ok "tplr get of an AWS CLI object" "$TPLR" store get s3://interop/from-aws/small.bin t-small.bin
 cmp -s small.bin t-small.bin && ok "tplr reads the AWS CLI's object byte for byte" || bad "tplr copy differs"
 expect_ok "tplr get of an AWS CLI multipart object" "$TPLR" store get s3://interop/from-aws/mp.bin t-mp.bin
