@@ -109,6 +109,13 @@ void s3_req_free(s3_req *r);
 /* Sets the thread's error message to the request's and returns its code. */
 tplr_err s3_req_fail(const s3_req *r);
 
+/* Starts r's next attempt on multi (s3_transfer.c). */
+tplr_err s3_transfer_start(CURLM *multi, s3_req *r, double now);
+/* After curl finished r with rc: sets r->err and r->msg; returns 1 when
+ * another attempt may succeed (timeouts, connection failures, a reply cut
+ * short, 5xx, 429), 0 otherwise. */
+int s3_transfer_outcome(s3_req *r, CURLcode rc);
+
 tplr_err s3_client_init(s3_client *c, int max_active);
 void s3_client_free(s3_client *c);
 /* Queues r to start at start_at (monotonic seconds; 0 = now). */
