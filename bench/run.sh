@@ -4,3 +4,4 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/train/run.sh"
 bash "$here/tokenizer/run.sh"
+bash "$here/store/run.sh"

@@ -9,6 +9,7 @@ packages=(
   cmake make gcc pkg-config
   libopenblas-dev libopenblas0-openmp  # BLAS; the engine links the OpenMP build
   libjansson-dev libsodium-dev         # JSON; hashes and signatures
+  libcurl4-openssl-dev                 # object storage: S3 over HTTP(S), SigV4
   # tests and benchmarks
   libcmocka-dev                        # unit tests
   clang libclang-rt-14-dev             # libFuzzer targets
@@ -17,6 +18,13 @@ packages=(
   bible-kjv
   unicode-data                         # the Unicode database behind the tokenizer's tables
 )
+
+# The S3 tests and bench/store also run moto_server (a local S3 endpoint) and
+# the AWS CLI, which come from pip, not Debian: pip install "moto[server]" awscli
+# (the project's machines have both; TPLR_SKIP_S3_TESTS=1 skips those tests).
+for tool in moto_server aws; do
+  command -v "$tool" >/dev/null || echo "setup: note: $tool not found; the S3 tests need it: pip install \"moto[server]\" awscli" >&2
+done
 
 missing=()
 for p in "${packages[@]}"; do

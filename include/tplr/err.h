@@ -13,7 +13,13 @@ typedef enum tplr_err {
     TPLR_ENOTFOUND,   /* a file, key or tensor does not exist */
     TPLR_EMISMATCH,   /* names, shapes, versions or hashes disagree */
     TPLR_ENUMERIC,    /* a NaN or infinity where a finite number is needed */
-    TPLR_EINTERRUPTED /* stopped by a signal */
+    TPLR_EINTERRUPTED, /* stopped by a signal */
+    TPLR_EFORBIDDEN,   /* the server refused our credentials or permissions */
+    TPLR_ETOOLARGE,    /* an object or payload is larger than its cap */
+    TPLR_ETIMEOUT,     /* a deadline passed (connect, transfer or a hung server) */
+    TPLR_ESERVER,      /* the server failed (HTTP 5xx or 429), retries exhausted */
+    TPLR_EBADRESPONSE, /* a reply was malformed, cut short or not what was asked */
+    TPLR_EUNREACHABLE  /* could not connect to the endpoint */
 } tplr_err;
 
 #define TPLR_ERRMSG_MAX 1024

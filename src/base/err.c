@@ -70,6 +70,12 @@ const char *tplr_err_name(tplr_err code)
     case TPLR_EMISMATCH: return "mismatch";
     case TPLR_ENUMERIC: return "numeric error";
     case TPLR_EINTERRUPTED: return "interrupted";
+    case TPLR_EFORBIDDEN: return "forbidden";
+    case TPLR_ETOOLARGE: return "too large";
+    case TPLR_ETIMEOUT: return "timed out";
+    case TPLR_ESERVER: return "server error";
+    case TPLR_EBADRESPONSE: return "bad response";
+    case TPLR_EUNREACHABLE: return "unreachable";
     }
     return "unknown error";
 }

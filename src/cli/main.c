@@ -18,6 +18,7 @@ static const command commands[] = {
     {"eval", cmd_eval, "mean loss and perplexity of a model on token samples"},
     {"data", cmd_data, "prepare and inspect token samples (data bytes, info, pool)"},
     {"tokenizer", cmd_tokenizer, "byte-level BPE: train, encode, decode (GPT-2 compatible)"},
+    {"store", cmd_store, "objects in S3 buckets and folders (store put, get, ls, rm, head)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
