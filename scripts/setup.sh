@@ -9,10 +9,12 @@ packages=(
   cmake make gcc pkg-config
   libopenblas-dev libopenblas0-openmp  # BLAS; the engine links the OpenMP build
   libjansson-dev libsodium-dev         # JSON; hashes and signatures
+  libsqlite3-dev libcivetweb-dev libcurl4-openssl-dev  # the ledger: state, server, client
   # tests and benchmarks
   libcmocka-dev                        # unit tests
   clang libclang-rt-14-dev             # libFuzzer targets
   python3-torch python3-numpy          # the PyTorch reference and the benchmark peer
+  curl jq                              # the ledger's HTTP tests
   # the bundled corpus for `make run`
   bible-kjv
 )

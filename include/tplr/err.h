@@ -13,7 +13,8 @@ typedef enum tplr_err {
     TPLR_ENOTFOUND,   /* a file, key or tensor does not exist */
     TPLR_EMISMATCH,   /* names, shapes, versions or hashes disagree */
     TPLR_ENUMERIC,    /* a NaN or infinity where a finite number is needed */
-    TPLR_EINTERRUPTED /* stopped by a signal */
+    TPLR_EINTERRUPTED, /* stopped by a signal */
+    TPLR_EREFUSED     /* a server (the ledger) understood the request and refused it */
 } tplr_err;
 
 #define TPLR_ERRMSG_MAX 1024

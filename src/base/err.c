@@ -70,6 +70,7 @@ const char *tplr_err_name(tplr_err code)
     case TPLR_EMISMATCH: return "mismatch";
     case TPLR_ENUMERIC: return "numeric error";
     case TPLR_EINTERRUPTED: return "interrupted";
+    case TPLR_EREFUSED: return "refused";
     }
     return "unknown error";
 }

@@ -6,5 +6,15 @@ int cmd_model(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_wallet(int argc, char **argv);
+int cmd_chain(int argc, char **argv);
+int cmd_register(int argc, char **argv);
+int cmd_stake(int argc, char **argv);
+int cmd_transfer(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
+int cmd_weights(int argc, char **argv);
+int cmd_metagraph(int argc, char **argv);
+int cmd_block(int argc, char **argv);
+int cmd_balance(int argc, char **argv);
 
 #endif

@@ -17,6 +17,16 @@ static const command commands[] = {
     {"train", cmd_train, "train a model on token samples on this machine"},
     {"eval", cmd_eval, "mean loss and perplexity of a model on token samples"},
     {"data", cmd_data, "prepare and inspect token samples (data bytes, info, pool)"},
+    {"wallet", cmd_wallet, "create and show Ed25519 wallets (wallet new, list, show)"},
+    {"chain", cmd_chain, "run the ledger and write its genesis file (chain serve, genesis)"},
+    {"register", cmd_register, "register a hotkey on the subnet"},
+    {"stake", cmd_stake, "stake to a hotkey, or take stake back (stake add, remove)"},
+    {"transfer", cmd_transfer, "send base units, or look a transfer up (transfer send, show)"},
+    {"commit", cmd_commit, "publish a hotkey's commitment, or list them (commit set, show)"},
+    {"weights", cmd_weights, "set a validator's weights, or show them (weights set, show)"},
+    {"metagraph", cmd_metagraph, "the subnet: uids, keys, stake, incentive, dividends, emission"},
+    {"block", cmd_block, "the ledger's current block"},
+    {"balance", cmd_balance, "a coldkey's balance and stake"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -26,7 +36,7 @@ static void usage(FILE *out)
                  "tplr trains Llama-style language models, alone or as a decentralized network.\n\n"
                  "commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nRun `tplr <command> --help` for a command's options.\n");
 }
 
