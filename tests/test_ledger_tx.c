@@ -204,7 +204,15 @@ static void test_bad_json(void **state)
     expect_refused(TPLR_TX_TRANSFER, "", "malformed JSON");
     expect_refused(TPLR_TX_TRANSFER, "{\"amount\":1,\"amount\":2}", "malformed JSON");                 /* duplicate key */
     expect_refused(TPLR_TX_TRANSFER, "{\"amount\":99999999999999999999}", "malformed JSON");          /* > 2^63 */
-    char *body = mutated("amount", "1");
+    /* nesting: the parser recurses per level, and a server thread's stack is small */
+    char *deep = malloc(20001);
+    memset(deep, '[', 10000), memset(deep + 10000, ']', 10000), deep[20000] = '\0';
+    expect_refused(TPLR_TX_TRANSFER, deep, "deeper than 4 levels");
+    free(deep);
+    char *body = mutated("to", "\"[[[[[[[[{{{{\""); /* brackets inside strings do not count */
+    expect_refused(TPLR_TX_TRANSFER, body, "field 'to'");
+    free(body);
+    body = mutated("amount", "1");
     body = realloc(body, strlen(body) + 8);
     strcat(body, " junk");
     expect_refused(TPLR_TX_TRANSFER, body, "malformed JSON");

@@ -30,6 +30,7 @@ typedef enum tplr_tx_op {
 #define TPLR_WEIGHTS_MAX 1024             /* entries in a weight vector = the largest subnet */
 #define TPLR_TX_ENCODED_MAX (99 + 2 + 4 * TPLR_WEIGHTS_MAX)
 #define TPLR_TX_JSON_MAX 65536            /* the largest request body the server reads */
+#define TPLR_TX_JSON_DEPTH 4              /* the deepest nesting of arrays and objects accepted */
 #define TPLR_AMOUNT_MAX INT64_MAX         /* amounts are integers in base units, 1..2^63-1 */
 
 typedef struct tplr_tx {

@@ -46,7 +46,7 @@ static tplr_err create_from_genesis(tplr_ledger *l, const tplr_genesis *g)
     if (!json)
         return tplr_fail(TPLR_ENOMEM, "genesis: out of memory");
     int64_t issuance = 0;
-    tplr_err e = db_exec(c, "BEGIN IMMEDIATE");
+    tplr_err e = db_begin(c, 1);
     if (!e)
         e = db_create_schema(c);
     if (!e)
@@ -77,9 +77,9 @@ static tplr_err create_from_genesis(tplr_ledger *l, const tplr_genesis *g)
     if (!e)
         e = add_block(c, 0, (uint64_t)(tplr_wall_time() * 1000));
     if (!e)
-        e = db_exec(c, "COMMIT");
+        e = db_commit(c);
     if (e)
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        db_rollback(c);
     free(json);
     return e;
 }
@@ -207,15 +207,15 @@ tplr_err tplr_ledger_produce_block(tplr_ledger *l, uint64_t time_ms)
     pthread_mutex_lock(&l->write_lock);
     dbconn *c = &l->writer;
     uint64_t height = atomic_load(&l->head) + 1;
-    tplr_err e = db_exec(c, "BEGIN IMMEDIATE");
+    tplr_err e = db_begin(c, 1);
     if (!e)
         e = add_block(c, height, time_ms);
     if (!e && height % l->params.tempo == 0)
         e = epoch_run(l, height);
     if (!e)
-        e = db_exec(c, "COMMIT");
+        e = db_commit(c);
     if (e)
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        db_rollback(c);
     else {
         atomic_store(&l->head_time_ms, time_ms);
         atomic_store(&l->head, height);

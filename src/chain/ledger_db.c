@@ -83,6 +83,10 @@ static const char *const sql[ST_COUNT] = {
                      "FROM neurons n JOIN hotkeys h ON h.hotkey = n.hotkey ORDER BY n.uid",
     [ST_SUM_BALANCES] = "SELECT COALESCE(SUM(balance), 0), COUNT(*) FROM accounts",
     [ST_SUM_STAKES] = "SELECT COALESCE(SUM(amount), 0) FROM stakes",
+    [ST_BEGIN] = "BEGIN",
+    [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
 };
 
 tplr_err db_fail(dbconn *c, const char *what)
@@ -105,7 +109,7 @@ tplr_err db_open(const char *path, int writer, int sync_full, dbconn *c)
 {
     memset(c, 0, sizeof *c);
     int flags = SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
-    if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &c->db, flags, "unix-excl") != SQLITE_OK) {
         tplr_err e = tplr_fail(TPLR_EIO, "cannot open the ledger database %s: %s", path,
                                c->db ? sqlite3_errmsg(c->db) : "out of memory");
         db_close(c);
@@ -157,6 +161,27 @@ tplr_err db_done(dbconn *c, sqlite3_stmt *s, const char *what)
 }
 
 tplr_err db_create_schema(dbconn *c) { return db_exec(c, schema); }
+
+tplr_err db_begin(dbconn *c, int write)
+{
+    return db_done(c, db_stmt(c, write ? ST_BEGIN_WRITE : ST_BEGIN), "beginning a transaction");
+}
+
+tplr_err db_commit(dbconn *c) { return db_done(c, db_stmt(c, ST_COMMIT), "committing"); }
+
+void db_rollback(dbconn *c)
+{
+    sqlite3_stmt *s = c->st[ST_ROLLBACK];
+    if (sqlite3_get_autocommit(c->db))
+        return;
+    if (!s && sqlite3_prepare_v3(c->db, "ROLLBACK", -1, SQLITE_PREPARE_PERSISTENT, &c->st[ST_ROLLBACK], NULL) == 0)
+        s = c->st[ST_ROLLBACK];
+    if (s) { /* errors here are not reported: the caller's message says what failed */
+        sqlite3_step(s);
+        sqlite3_reset(s);
+    } else
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
 
 tplr_err meta_get_int(dbconn *c, const char *key, int64_t *v)
 {

@@ -74,10 +74,10 @@ tplr_err tplr_ledger_state_digest(tplr_ledger *l, unsigned char digest[32])
 {
     dbconn *c;
     TPLR_TRY(reader_get(l, &c));
-    tplr_err e = db_exec(c, "BEGIN");
+    tplr_err e = db_begin(c, 0);
     if (!e) {
         e = ledger_digest_on(c, digest);
-        sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+        db_commit(c);
     }
     reader_put(l, c);
     return e;

@@ -27,6 +27,7 @@ typedef enum stmt_id {
     ST_EXT_FIND, ST_EXT_ADD, ST_EXT_GET,
     ST_TRANSFER_ADD, ST_TRANSFER_GET,
     ST_METAGRAPH, ST_SUM_BALANCES, ST_SUM_STAKES,
+    ST_BEGIN, ST_BEGIN_WRITE, ST_COMMIT, ST_ROLLBACK,
     ST_COUNT
 } stmt_id;
 
@@ -61,6 +62,10 @@ tplr_err db_fail(dbconn *c, const char *what);
 /* Steps a statement that returns no row; TPLR_OK on SQLITE_DONE. */
 tplr_err db_done(dbconn *c, sqlite3_stmt *s, const char *what);
 tplr_err db_create_schema(dbconn *c);
+/* Transactions through cached statements (no SQL parsing per request). */
+tplr_err db_begin(dbconn *c, int write);
+tplr_err db_commit(dbconn *c);
+void db_rollback(dbconn *c);
 /* A read-only connection from the pool (opened when none is free). */
 tplr_err reader_get(tplr_ledger *l, dbconn **c);
 void reader_put(tplr_ledger *l, dbconn *c);
@@ -78,8 +83,11 @@ typedef struct outcome {
     int64_t ref_block, ref_index; /* replay: the extrinsic that used the nonce */
 } outcome;
 
-/* Records a refusal (message formatted into the error buffer); returns status. */
-int refuse(outcome *o, int status, const char *code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Records a refusal: the message (printf-style) goes to the error buffer;
+ * evaluates to status. A macro, so that no message buffer sits on the small
+ * stacks of the HTTP worker threads. */
+#define REFUSE(o, status, code, ...) (tplr_fail(TPLR_EREFUSED, __VA_ARGS__), outcome_set((o), (status), (code)))
+int outcome_set(outcome *o, int status, const char *code);
 /* Records an internal failure (the database): status 500; the message is the current error. */
 int internal(outcome *o);
 

@@ -173,7 +173,7 @@ static int debit(dbconn *c, const unsigned char key[32], uint64_t amount, const 
     if (balance_get(c, key, &bal))
         return internal(o);
     if ((uint64_t)bal < amount)
-        return refuse(o, 409, "insufficient_balance", "%s needs %llu base units; the balance is %lld", what,
+        return REFUSE(o, 409, "insufficient_balance", "%s needs %llu base units; the balance is %lld", what,
                       (unsigned long long)amount, (long long)bal);
     return balance_set(c, key, bal - (int64_t)amount) ? internal(o) : 0;
 }
@@ -184,7 +184,7 @@ static int credit(dbconn *c, const unsigned char key[32], uint64_t amount, outco
     if (balance_get(c, key, &bal))
         return internal(o);
     if (amount > (uint64_t)(INT64_MAX - bal))
-        return refuse(o, 409, "overflow", "the recipient's balance would pass 2^63-1 base units");
+        return REFUSE(o, 409, "overflow", "the recipient's balance would pass 2^63-1 base units");
     return balance_set(c, key, bal + (int64_t)amount) ? internal(o) : 0;
 }
 
@@ -209,7 +209,7 @@ static int pick_uid(tplr_ledger *l, uint64_t block, int *uid, int *replaces, out
     }
     if (single_int(c, ST_IMMUNE_UNTIL, l->params.immunity_period, 0, &v, &found))
         return internal(o);
-    return refuse(o, 409, "subnet_full", "all %u uids are taken and still immune; the first can be replaced at "
+    return REFUSE(o, 409, "subnet_full", "all %u uids are taken and still immune; the first can be replaced at "
                   "block %lld", l->params.max_uids, (long long)v);
 }
 
@@ -224,10 +224,10 @@ static int op_register(tplr_ledger *l, const tplr_tx *tx, uint64_t block, outcom
     if (owned && memcmp(owner, tx->signer, 32)) {
         char a[TPLR_ADDRESS_MAX];
         tplr_address_encode(owner, a);
-        return refuse(o, 403, "not_owner", "this hotkey belongs to coldkey %s", a);
+        return REFUSE(o, 403, "not_owner", "this hotkey belongs to coldkey %s", a);
     }
     if (nr.uid >= 0)
-        return refuse(o, 409, "already_registered", "this hotkey is already registered as uid %d", nr.uid);
+        return REFUSE(o, 409, "already_registered", "this hotkey is already registered as uid %d", nr.uid);
     if (pick_uid(l, block, &uid, &replaces, o) || debit(c, tx->signer, l->params.registration_cost,
                                                         "registration", o))
         return o->status;
@@ -274,16 +274,16 @@ static int op_stake(tplr_ledger *l, const tplr_tx *tx, int unstake, outcome *o)
     if (hotkey_owner(c, tx->key, owner, &owned) || stake_get(c, tx->key, tx->signer, &staked))
         return internal(o);
     if (!owned)
-        return refuse(o, 404, "unknown_hotkey", "this hotkey was never registered; register it first");
+        return REFUSE(o, 404, "unknown_hotkey", "this hotkey was never registered; register it first");
     if (unstake) {
         if ((uint64_t)staked < tx->amount)
-            return refuse(o, 409, "insufficient_stake", "unstaking %llu base units, but this coldkey has %lld "
+            return REFUSE(o, 409, "insufficient_stake", "unstaking %llu base units, but this coldkey has %lld "
                           "staked on this hotkey", (unsigned long long)tx->amount, (long long)staked);
         if (credit(c, tx->signer, tx->amount, o) || stake_set(c, tx->key, tx->signer, staked - (int64_t)tx->amount))
             return o->status != 200 ? o->status : internal(o);
     } else {
         if (tx->amount > (uint64_t)(INT64_MAX - staked))
-            return refuse(o, 409, "overflow", "the stake would pass 2^63-1 base units");
+            return REFUSE(o, 409, "overflow", "the stake would pass 2^63-1 base units");
         if (debit(c, tx->signer, tx->amount, "staking", o) ||
             stake_set(c, tx->key, tx->signer, staked + (int64_t)tx->amount))
             return o->status != 200 ? o->status : internal(o);
@@ -298,7 +298,7 @@ static int op_commit(tplr_ledger *l, const tplr_tx *tx, uint64_t block, outcome 
     if (neuron_of(c, tx->signer, &nr))
         return internal(o);
     if (nr.uid < 0)
-        return refuse(o, 403, "not_registered", "only a registered hotkey can commit; register it first");
+        return REFUSE(o, 403, "not_registered", "only a registered hotkey can commit; register it first");
     sqlite3_stmt *s = db_stmt(c, ST_COMMIT_PUT);
     if (!s)
         return internal(o);
@@ -317,35 +317,41 @@ static int op_set_weights(tplr_ledger *l, const tplr_tx *tx, uint64_t block, out
     if (neuron_of(c, tx->signer, &nr) || single_int(c, ST_NEURON_COUNT, 0, 0, &n, &found))
         return internal(o);
     if (nr.uid < 0)
-        return refuse(o, 403, "not_registered", "only a registered hotkey can set weights");
+        return REFUSE(o, 403, "not_registered", "only a registered hotkey can set weights");
     if (!nr.permit)
-        return refuse(o, 403, "not_validator", "uid %d has no validator permit (the %u uids with the most stake, "
+        return REFUSE(o, 403, "not_validator", "uid %d has no validator permit (the %u uids with the most stake, "
                       "at least %llu, have one)", nr.uid, l->params.max_validators,
                       (unsigned long long)l->params.min_validator_stake);
     if (block < nr.last_update + l->params.weights_rate_limit)
-        return refuse(o, 429, "rate_limited", "uid %d set weights (or registered) at block %llu; the next "
+        return REFUSE(o, 429, "rate_limited", "uid %d set weights (or registered) at block %llu; the next "
                       "set_weights is allowed at block %llu", nr.uid, (unsigned long long)nr.last_update,
                       (unsigned long long)(nr.last_update + l->params.weights_rate_limit));
     if (tx->n_weights > n)
-        return refuse(o, 400, "bad_weights", "wrong length: %d weights for a subnet of %lld uids", tx->n_weights,
+        return REFUSE(o, 400, "bad_weights", "wrong length: %d weights for a subnet of %lld uids", tx->n_weights,
                       (long long)n);
-    unsigned char pairs[4 * TPLR_WEIGHTS_MAX];
-    for (int i = 0; i < tx->n_weights; i++) {
+    for (int i = 0; i < tx->n_weights; i++)
         if (tx->uids[i] >= n)
-            return refuse(o, 400, "bad_weights", "uid %u is not registered (the subnet has uids 0 to %lld)",
+            return REFUSE(o, 400, "bad_weights", "uid %u is not registered (the subnet has uids 0 to %lld)",
                           tx->uids[i], (long long)n - 1);
+    unsigned char *pairs = malloc(4 * TPLR_WEIGHTS_MAX);
+    if (!pairs)
+        return tplr_fail(TPLR_ENOMEM, "out of memory"), internal(o);
+    for (int i = 0; i < tx->n_weights; i++) {
         pairs[4 * i] = (unsigned char)tx->uids[i];
         pairs[4 * i + 1] = (unsigned char)(tx->uids[i] >> 8);
         pairs[4 * i + 2] = (unsigned char)tx->weights[i];
         pairs[4 * i + 3] = (unsigned char)(tx->weights[i] >> 8);
     }
     sqlite3_stmt *s = db_stmt(c, ST_WEIGHTS_PUT);
-    if (!s)
-        return internal(o);
-    sqlite3_bind_int(s, 1, nr.uid);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)block);
-    sqlite3_bind_blob(s, 3, pairs, 4 * tx->n_weights, SQLITE_STATIC);
-    if (db_done(c, s, "writing weights") || !(s = db_stmt(c, ST_NEURON_TOUCH)))
+    tplr_err e = s ? TPLR_OK : TPLR_EIO;
+    if (s) {
+        sqlite3_bind_int(s, 1, nr.uid);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)block);
+        sqlite3_bind_blob(s, 3, pairs, 4 * tx->n_weights, SQLITE_STATIC);
+        e = db_done(c, s, "writing weights");
+    }
+    free(pairs);
+    if (e || !(s = db_stmt(c, ST_NEURON_TOUCH)))
         return internal(o);
     sqlite3_bind_int(s, 1, nr.uid);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)block);
@@ -378,5 +384,5 @@ int ops_apply(tplr_ledger *l, const tplr_tx *tx, uint64_t block, uint32_t index,
     case TPLR_TX_SET_WEIGHTS: return op_set_weights(l, tx, block, o);
     case TPLR_TX_TRANSFER: return op_transfer(l, tx, block, index, o);
     }
-    return refuse(o, 400, "bad_request", "unknown operation");
+    return REFUSE(o, 400, "bad_request", "unknown operation");
 }

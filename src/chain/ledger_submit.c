@@ -3,21 +3,14 @@
  * operation and journal it in one SQLite transaction, or refuse it with the
  * state unchanged. */
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ledger_internal.h"
 
-int refuse(outcome *o, int status, const char *code, const char *fmt, ...)
+int outcome_set(outcome *o, int status, const char *code)
 {
-    char msg[TPLR_ERRMSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    tplr_fail(TPLR_EREFUSED, "%s", msg);
     o->status = status;
     o->code = code;
     return status;
@@ -75,7 +68,7 @@ static int check_fresh(tplr_ledger *l, const tplr_tx *tx, uint64_t head, outcome
         o->ref_block = sqlite3_column_int64(s, 0);
         o->ref_index = sqlite3_column_int64(s, 1);
         sqlite3_reset(s);
-        return refuse(o, 409, "replay", "replay: nonce %llu of this signer was already used by extrinsic %lld-%lld",
+        return REFUSE(o, 409, "replay", "replay: nonce %llu of this signer was already used by extrinsic %lld-%lld",
                       (unsigned long long)tx->nonce, (long long)o->ref_block, (long long)o->ref_index);
     }
     sqlite3_reset(s);
@@ -84,10 +77,10 @@ static int check_fresh(tplr_ledger *l, const tplr_tx *tx, uint64_t head, outcome
         return internal(o);
     }
     if (tx->block > head)
-        return refuse(o, 400, "future_block", "signed at block %llu, but the ledger is at block %llu: sign with "
+        return REFUSE(o, 400, "future_block", "signed at block %llu, but the ledger is at block %llu: sign with "
                       "the current block", (unsigned long long)tx->block, (unsigned long long)head);
     if (head - tx->block > l->params.request_validity)
-        return refuse(o, 400, "stale_block", "signed at block %llu, more than %u blocks before the current block "
+        return REFUSE(o, 400, "stale_block", "signed at block %llu, more than %u blocks before the current block "
                       "%llu: sign again", (unsigned long long)tx->block, l->params.request_validity,
                       (unsigned long long)head);
     return 0;
@@ -95,14 +88,18 @@ static int check_fresh(tplr_ledger *l, const tplr_tx *tx, uint64_t head, outcome
 
 static tplr_err journal(tplr_ledger *l, const tplr_tx *tx, uint64_t block, uint32_t index)
 {
-    unsigned char payload[TPLR_TX_ENCODED_MAX], sigs[2 * TPLR_KEY_SIGNATURE];
+    unsigned char *payload = malloc(TPLR_TX_ENCODED_MAX), sigs[2 * TPLR_KEY_SIGNATURE];
+    if (!payload)
+        return tplr_fail(TPLR_ENOMEM, "out of memory");
     size_t n = tplr_tx_encode(tx, l->chain_id, payload);
     memcpy(sigs, tx->signature, TPLR_KEY_SIGNATURE);
     memcpy(sigs + TPLR_KEY_SIGNATURE, tx->key_signature, TPLR_KEY_SIGNATURE);
     int n_sigs = tx->op == TPLR_TX_REGISTER ? 2 : 1;
     sqlite3_stmt *s = db_stmt(&l->writer, ST_EXT_ADD);
-    if (!s)
+    if (!s) {
+        free(payload);
         return TPLR_EIO;
+    }
     sqlite3_bind_int64(s, 1, (sqlite3_int64)block);
     sqlite3_bind_int64(s, 2, index);
     sqlite3_bind_int(s, 3, tx->op);
@@ -110,7 +107,9 @@ static tplr_err journal(tplr_ledger *l, const tplr_tx *tx, uint64_t block, uint3
     sqlite3_bind_int64(s, 5, (sqlite3_int64)tx->nonce);
     sqlite3_bind_blob(s, 6, payload, (int)n, SQLITE_STATIC);
     sqlite3_bind_blob(s, 7, sigs, n_sigs * TPLR_KEY_SIGNATURE, SQLITE_STATIC);
-    return db_done(&l->writer, s, "journaling an extrinsic");
+    tplr_err e = db_done(&l->writer, s, "journaling an extrinsic");
+    free(payload);
+    return e;
 }
 
 /* Under the write lock: checks, effects and journal in one transaction. */
@@ -121,15 +120,12 @@ static int apply_locked(tplr_ledger *l, const tplr_tx *tx, uint64_t *block, uint
     if (check_fresh(l, tx, *block, o))
         return o->status;
     dbconn *c = &l->writer;
-    if (db_exec(c, "BEGIN IMMEDIATE"))
+    if (db_begin(c, 1))
         return internal(o);
-    if (ops_apply(l, tx, *block, *index, o) || journal(l, tx, *block, *index) || db_exec(c, "COMMIT")) {
+    if (ops_apply(l, tx, *block, *index, o) || journal(l, tx, *block, *index) || db_commit(c)) {
         if (o->status == 200)
             internal(o);
-        char saved[TPLR_ERRMSG_MAX];
-        snprintf(saved, sizeof saved, "%s", tplr_errmsg());
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-        tplr_fail(TPLR_EREFUSED, "%s", saved);
+        db_rollback(c); /* keeps the error message */
         return o->status;
     }
     l->next_index++;
@@ -150,12 +146,12 @@ void tplr_ledger_submit(tplr_ledger *l, tplr_tx_op op, const char *body, size_t 
     uint64_t block = 0;
     uint32_t index = 0;
     if (tplr_tx_from_json(op, body, len, tx))
-        refuse(&o, 400, "bad_request", "%s", tplr_errmsg());
+        outcome_set(&o, 400, "bad_request"); /* the parser wrote the message */
     else if (tx->netuid != l->params.netuid)
-        refuse(&o, 400, "wrong_netuid", "this ledger serves subnet %u, the request is for subnet %u",
+        REFUSE(&o, 400, "wrong_netuid", "this ledger serves subnet %u, the request is for subnet %u",
                l->params.netuid, tx->netuid);
     else if (tplr_tx_verify(tx, l->chain_id))
-        refuse(&o, 401, "bad_signature", "%s", tplr_errmsg());
+        outcome_set(&o, 401, "bad_signature");
     else {
         pthread_mutex_lock(&l->write_lock);
         apply_locked(l, tx, &block, &index, &o);

@@ -2,6 +2,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,23 +87,31 @@ tplr_err tplr_tx_sign(tplr_tx *tx, const unsigned char chain_id[32], const unsig
 {
     if (tx->op == TPLR_TX_REGISTER && !hotkey_sk)
         return tplr_fail(TPLR_EINVAL, "a registration is signed by the coldkey and by the hotkey");
-    unsigned char msg[TPLR_TX_ENCODED_MAX];
+    unsigned char *msg = malloc(TPLR_TX_ENCODED_MAX); /* not on the stack: servers' threads have small ones */
+    if (!msg)
+        return tplr_fail(TPLR_ENOMEM, "out of memory");
     size_t n = tplr_tx_encode(tx, chain_id, msg);
-    TPLR_TRY(tplr_key_sign(tx->signature, msg, n, signer_sk));
-    if (tx->op == TPLR_TX_REGISTER)
-        TPLR_TRY(tplr_key_sign(tx->key_signature, msg, n, hotkey_sk));
-    return TPLR_OK;
+    tplr_err e = tplr_key_sign(tx->signature, msg, n, signer_sk);
+    if (!e && tx->op == TPLR_TX_REGISTER)
+        e = tplr_key_sign(tx->key_signature, msg, n, hotkey_sk);
+    free(msg);
+    return e;
 }
 
 tplr_err tplr_tx_verify(const tplr_tx *tx, const unsigned char chain_id[32])
 {
-    unsigned char msg[TPLR_TX_ENCODED_MAX];
+    unsigned char *msg = malloc(TPLR_TX_ENCODED_MAX);
+    if (!msg)
+        return tplr_fail(TPLR_ENOMEM, "out of memory");
     size_t n = tplr_tx_encode(tx, chain_id, msg);
-    if (!tplr_key_verify(tx->signature, msg, n, tx->signer))
+    int signer_ok = tplr_key_verify(tx->signature, msg, n, tx->signer);
+    int hotkey_ok = tx->op != TPLR_TX_REGISTER || tplr_key_verify(tx->key_signature, msg, n, tx->key);
+    free(msg);
+    if (!signer_ok)
         return tplr_fail(TPLR_EREFUSED, "bad signature: 'signature' is not the signer's signature of this %s on "
                          "this ledger (wrong key, altered field, or signed for another network)",
                          tplr_tx_op_name(tx->op));
-    if (tx->op == TPLR_TX_REGISTER && !tplr_key_verify(tx->key_signature, msg, n, tx->key))
+    if (!hotkey_ok)
         return tplr_fail(TPLR_EREFUSED, "bad signature: 'hotkey_signature' is not the hotkey's signature of this "
                          "registration");
     return TPLR_OK;
@@ -317,6 +326,29 @@ static tplr_err read_object(tplr_tx_op op, json_t *root, tplr_tx *tx)
     return op == TPLR_TX_SET_WEIGHTS ? check_weights(tx, n_weight_values) : TPLR_OK;
 }
 
+/* 1 when no array or object in the JSON text nests deeper than max: the
+ * parser recurses once per level, and requests need two. Bytes inside
+ * strings do not count. */
+static int nesting_within(const char *s, size_t n, int max)
+{
+    int depth = 0, in_string = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"')
+            in_string = 1;
+        else if ((c == '[' || c == '{') && ++depth > max)
+            return 0;
+        else if (c == ']' || c == '}')
+            depth--;
+    }
+    return 1;
+}
+
 tplr_err tplr_tx_from_json(tplr_tx_op op, const char *body, size_t len, tplr_tx *tx)
 {
     memset(tx, 0, sizeof *tx);
@@ -326,6 +358,9 @@ tplr_err tplr_tx_from_json(tplr_tx_op op, const char *body, size_t len, tplr_tx 
     if (len > TPLR_TX_JSON_MAX)
         return tplr_fail(TPLR_EFORMAT, "request body of %zu bytes is larger than the %d allowed", len,
                          TPLR_TX_JSON_MAX);
+    if (!nesting_within(body, len, TPLR_TX_JSON_DEPTH))
+        return tplr_fail(TPLR_EFORMAT, "the request nests arrays or objects deeper than %d levels",
+                         TPLR_TX_JSON_DEPTH);
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
