@@ -116,6 +116,7 @@ static int teardown(void **state)
     (void)state;
     if (server > 0)
         stop_server(SIGTERM);
+    tu_rmtree(dir);
     return 0;
 }
 

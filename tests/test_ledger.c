@@ -32,6 +32,13 @@ static int setup(void **state)
     return 0;
 }
 
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rmtree(dir);
+    return 0;
+}
+
 static void expect_error(tplr_err got, tplr_err want, const char *needle)
 {
     if (got != want)
@@ -426,7 +433,8 @@ static void test_stake_commit_weights(void **state)
     memset(tx, 0, sizeof *tx), tx->op = TPLR_TX_UNSTAKE, memcpy(tx->key, hot_a.pk, 32), tx->amount = 8;
     expect_refusal(l, tx, &carol, NULL, 409, "insufficient_stake");
     json_t *m = get(l, "/v1/metagraph", 200);
-    json_t *n0 = json_array_get(json_object_get(m, "neurons"), 0), *n1 = json_array_get(json_object_get(m, "neurons"), 1);
+    json_t *n0 = json_array_get(json_object_get(m, "neurons"), 0);
+    json_t *n1 = json_array_get(json_object_get(m, "neurons"), 1);
     assert_int_equal(json_integer_value(json_object_get(n0, "stake")), 5007);
     assert_true(json_is_true(json_object_get(n0, "validator_permit")));
     assert_true(json_is_false(json_object_get(n1, "validator_permit"))); /* no stake */
@@ -547,5 +555,5 @@ int main(void)
         cmocka_unit_test(test_registration), cmocka_unit_test(test_stake_commit_weights),
         cmocka_unit_test(test_emission),  cmocka_unit_test(test_queries),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -202,8 +202,8 @@ static void test_bad_json(void **state)
     expect_refused(TPLR_TX_TRANSFER, "{\"amount\": 1", "malformed JSON");
     expect_refused(TPLR_TX_TRANSFER, "[1,2]", "JSON object");
     expect_refused(TPLR_TX_TRANSFER, "", "malformed JSON");
-    expect_refused(TPLR_TX_TRANSFER, "{\"amount\":1,\"amount\":2}", "malformed JSON");                 /* duplicate key */
-    expect_refused(TPLR_TX_TRANSFER, "{\"amount\":99999999999999999999}", "malformed JSON");          /* > 2^63 */
+    expect_refused(TPLR_TX_TRANSFER, "{\"amount\":1,\"amount\":2}", "malformed JSON"); /* duplicate key */
+    expect_refused(TPLR_TX_TRANSFER, "{\"amount\":99999999999999999999}", "malformed JSON"); /* > 2^63 */
     /* nesting: the parser recurses per level, and a server thread's stack is small */
     char *deep = malloc(20001);
     memset(deep, '[', 10000), memset(deep + 10000, ']', 10000), deep[20000] = '\0';
@@ -221,9 +221,10 @@ static void test_bad_json(void **state)
     body = mutated("amount", "1");
     expect_refused(TPLR_TX_STAKE, body, "unknown field 'to'");
     free(body);
-    const char *base = "{\"netuid\":3,\"nonce\":1,\"block\":1,\"signer\":\"2SH7LSWK6QPkDHPZk7CeAw4ET8Tjq5riLANuzyxWJ3KWK8pxQaz\","
-                       "\"signature\":\"" "00000000000000000000000000000000000000000000000000000000000000000000000000000000"
-                       "000000000000000000000000000000000000000000000000\"";
+    const char *base = "{\"netuid\":3,\"nonce\":1,\"block\":1,"
+                       "\"signer\":\"2SH7LSWK6QPkDHPZk7CeAw4ET8Tjq5riLANuzyxWJ3KWK8pxQaz\",\"signature\":\""
+                       "0000000000000000000000000000000000000000000000000000000000000000"
+                       "0000000000000000000000000000000000000000000000000000000000000000\"";
     char buf[2048];
     snprintf(buf, sizeof buf, "%s,\"uids\":[1,2],\"weights\":[1]}", base);
     expect_refused(TPLR_TX_SET_WEIGHTS, buf, "wrong length");

@@ -26,6 +26,13 @@ static int setup(void **state)
     return 0;
 }
 
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rmtree(home);
+    return 0;
+}
+
 static void expect_error(tplr_err got, tplr_err want, const char *needle)
 {
     if (got != want)
@@ -256,5 +263,5 @@ int main(void)
         cmocka_unit_test(test_encrypted_coldkey), cmocka_unit_test(test_bad_key_files),
         cmocka_unit_test(test_names),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

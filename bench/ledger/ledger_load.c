@@ -124,8 +124,10 @@ static char **sign_batch(tplr_chain *c, const load *L, int k, int count)
         memcpy(tx->signer, signer.pk, 32);
         if (weights) { /* every miner, with varying weights */
             tx->n_weights = L->n_uids - L->v_uids;
-            for (int j = 0; j < tx->n_weights; j++)
-                tx->uids[j] = (uint16_t)(L->v_uids + j), tx->weights[j] = (uint16_t)(1 + (i * 7919 + j * 104729) % 65535);
+            for (int j = 0; j < tx->n_weights; j++) {
+                tx->uids[j] = (uint16_t)(L->v_uids + j);
+                tx->weights[j] = (uint16_t)(1 + (i * 7919 + j * 104729) % 65535);
+            }
         } else {
             memcpy(tx->key, sink.pk, 32);
             tx->amount = 1;

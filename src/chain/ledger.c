@@ -126,8 +126,7 @@ static tplr_err restore_head(tplr_ledger *l)
     if (!s || sqlite3_step(s) != SQLITE_ROW)
         return tplr_fail(TPLR_EFORMAT, "%s: the ledger has no blocks", l->db_path);
     uint64_t head = (uint64_t)sqlite3_column_int64(s, 0);
-    atomic_store(&l->head, head);
-    atomic_store(&l->head_time_ms, (uint64_t)sqlite3_column_int64(s, 1));
+    ledger_head_set(l, head, (uint64_t)sqlite3_column_int64(s, 1));
     sqlite3_reset(s);
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(c->db, "SELECT COALESCE(MAX(idx) + 1, 0) FROM extrinsics WHERE block = ?1", -1, &q, NULL))
@@ -199,6 +198,25 @@ void tplr_ledger_close(tplr_ledger *l)
 }
 
 uint64_t tplr_ledger_head(tplr_ledger *l) { return atomic_load(&l->head); }
+
+void ledger_head_set(tplr_ledger *l, uint64_t block, uint64_t time_ms)
+{
+    atomic_fetch_add(&l->head_seq, 1);
+    atomic_store(&l->head_time_ms, time_ms);
+    atomic_store(&l->head, block);
+    atomic_fetch_add(&l->head_seq, 1);
+}
+
+void ledger_head_read(tplr_ledger *l, uint64_t *block, uint64_t *time_ms)
+{
+    for (;;) {
+        uint64_t seq = atomic_load(&l->head_seq);
+        *block = atomic_load(&l->head);
+        *time_ms = atomic_load(&l->head_time_ms);
+        if (!(seq & 1) && atomic_load(&l->head_seq) == seq)
+            return;
+    }
+}
 const tplr_subnet_params *tplr_ledger_params(const tplr_ledger *l) { return &l->params; }
 const unsigned char *tplr_ledger_chain_id(const tplr_ledger *l) { return l->chain_id; }
 
@@ -217,8 +235,7 @@ tplr_err tplr_ledger_produce_block(tplr_ledger *l, uint64_t time_ms)
     if (e)
         db_rollback(c);
     else {
-        atomic_store(&l->head_time_ms, time_ms);
-        atomic_store(&l->head, height);
+        ledger_head_set(l, height, time_ms);
         l->next_index = 0;
     }
     pthread_mutex_unlock(&l->write_lock);

@@ -115,8 +115,11 @@ tplr_err db_open(const char *path, int writer, int sync_full, dbconn *c)
         db_close(c);
         return e;
     }
-    sqlite3_busy_timeout(c->db, 5000);
+    sqlite3_busy_timeout(c->db, 1000);
     tplr_err e = writer ? db_exec(c, "PRAGMA journal_mode=WAL") : TPLR_OK;
+    if (e && sqlite3_errcode(c->db) == SQLITE_BUSY)
+        e = tplr_fail(TPLR_EIO, "the database is in use by another process (another `tplr chain serve`?); the server "
+                      "holds it exclusively while it runs");
     if (!e)
         e = db_exec(c, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     if (!e)

@@ -46,10 +46,15 @@ struct tplr_ledger {
     pthread_mutex_t write_lock;
     _Atomic uint64_t head;       /* the newest block */
     _Atomic uint64_t head_time_ms;
+    _Atomic uint64_t head_seq;   /* odd while head and head_time_ms change (a seqlock for readers) */
     uint32_t next_index;         /* the next extrinsic's index in the head block; under write_lock */
     pthread_mutex_t pool_lock;   /* guards free_readers */
     dbconn *free_readers;        /* read-only connections not in use */
 };
+
+/* The head and its time, consistent with each other, without a lock. */
+void ledger_head_read(tplr_ledger *l, uint64_t *block, uint64_t *time_ms);
+void ledger_head_set(tplr_ledger *l, uint64_t block, uint64_t time_ms);
 
 /* ---- ledger_db.c ---- */
 tplr_err db_open(const char *path, int writer, int sync_full, dbconn *c);

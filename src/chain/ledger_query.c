@@ -1,28 +1,16 @@
-/* Reads: every GET of the API, answered from a pooled read-only connection
- * inside one read transaction (a consistent snapshot). */
-#include <jansson.h>
+/* Reads: the router for every GET of the API, the shared answer helpers,
+ * and the chain-wide endpoints (block, info, genesis, supply, state). Each is
+ * answered from a pooled read-only connection inside one read transaction. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger_internal.h"
+#include "ledger_query.h"
 #include "tplr/address.h"
 #include "tplr/hash.h"
 
-#define SEGMENTS_MAX 4
-
-typedef struct request {
-    tplr_ledger *l;
-    dbconn *c;
-    const char *seg[SEGMENTS_MAX]; /* path segments after /v1/ */
-    size_t seg_len[SEGMENTS_MAX];
-    int n_seg;
-    const char *query;
-    tplr_ledger_reply *r;
-} request;
-
-static void reply_json(tplr_ledger_reply *r, int status, const char *code, json_t *j)
+void reply_json(tplr_ledger_reply *r, int status, const char *code, json_t *j)
 {
     r->status = status;
     r->code = code;
@@ -31,9 +19,7 @@ static void reply_json(tplr_ledger_reply *r, int status, const char *code, json_
     json_decref(j);
 }
 
-static void reply_error(tplr_ledger_reply *r, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void reply_error(tplr_ledger_reply *r, int status, const char *code, const char *fmt, ...)
+void reply_error(tplr_ledger_reply *r, int status, const char *code, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -46,12 +32,12 @@ static void reply_error(tplr_ledger_reply *r, int status, const char *code, cons
     reply_json(r, status, code, j);
 }
 
-static void reply_db_error(request *q)
+void reply_db_error(request *q)
 {
     reply_error(q->r, 500, "internal", "%s", tplr_errmsg());
 }
 
-static json_t *address_json(const void *pk, int len)
+json_t *address_json(const void *pk, int len)
 {
     char a[TPLR_ADDRESS_MAX];
     if (len != 32)
@@ -60,7 +46,7 @@ static json_t *address_json(const void *pk, int len)
     return json_string(a);
 }
 
-static json_t *hex_json(const void *b, int len)
+json_t *hex_json(const void *b, int len)
 {
     char *hex = malloc(2 * (size_t)len + 1);
     if (!hex)
@@ -72,7 +58,7 @@ static json_t *hex_json(const void *b, int len)
 }
 
 /* A path segment as a non-negative integer (digits only, at most max). */
-static int seg_uint(const request *q, int i, uint64_t max, uint64_t *v)
+int seg_uint(const request *q, int i, uint64_t max, uint64_t *v)
 {
     if (i >= q->n_seg || q->seg_len[i] == 0 || q->seg_len[i] > 19)
         return -1;
@@ -89,7 +75,7 @@ static int seg_uint(const request *q, int i, uint64_t max, uint64_t *v)
     return 0;
 }
 
-static int seg_address(request *q, int i, unsigned char pk[32])
+int seg_address(request *q, int i, unsigned char pk[32])
 {
     if (i >= q->n_seg || tplr_address_decode(q->seg[i], q->seg_len[i], pk)) {
         reply_error(q->r, 400, "bad_address", "%s", i < q->n_seg ? tplr_errmsg() : "missing address");
@@ -98,7 +84,7 @@ static int seg_address(request *q, int i, unsigned char pk[32])
     return 0;
 }
 
-static uint64_t snapshot_head(dbconn *c, uint64_t *time_ms)
+uint64_t snapshot_head(dbconn *c, uint64_t *time_ms)
 {
     sqlite3_stmt *s = db_stmt(c, ST_HEAD);
     uint64_t h = 0;
@@ -120,8 +106,7 @@ static void get_block(request *q)
     char buf[96];
     uint64_t h, t;
     if (q->n_seg == 1) { /* the head, from memory: the hottest read */
-        h = atomic_load(&l->head);
-        t = atomic_load(&l->head_time_ms);
+        ledger_head_read(l, &h, &t);
     } else {
         if (seg_uint(q, 1, INT64_MAX, &h) || q->n_seg != 2)
             return reply_error(q->r, 400, "bad_request", "use /v1/blocks/HEIGHT");
@@ -161,247 +146,6 @@ static void get_info(request *q)
     json_object_set_new(j, "params", json_incref(json_object_get(g, "params")));
     json_decref(g);
     reply_json(q->r, 200, "ok", j);
-}
-
-static void get_metagraph(request *q)
-{
-    sqlite3_stmt *s = db_stmt(q->c, ST_METAGRAPH);
-    if (!s)
-        return reply_db_error(q);
-    json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        json_t *o = json_object();
-        json_object_set_new(o, "uid", json_integer(sqlite3_column_int(s, 0)));
-        json_object_set_new(o, "hotkey", address_json(sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1)));
-        json_object_set_new(o, "coldkey", address_json(sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2)));
-        json_object_set_new(o, "stake", json_integer(sqlite3_column_int64(s, 3)));
-        json_object_set_new(o, "validator_permit", json_boolean(sqlite3_column_int(s, 4)));
-        static const char *const reals[] = {"consensus", "trust", "incentive", "dividends"};
-        for (int k = 0; k < 4; k++)
-            json_object_set_new(o, reals[k], json_real(sqlite3_column_double(s, 5 + k)));
-        json_object_set_new(o, "emission", json_integer(sqlite3_column_int64(s, 9)));
-        json_object_set_new(o, "registered_at", json_integer(sqlite3_column_int64(s, 10)));
-        json_object_set_new(o, "last_update", json_integer(sqlite3_column_int64(s, 11)));
-        json_array_append_new(arr, o);
-    }
-    sqlite3_reset(s);
-    json_t *j = json_object();
-    json_object_set_new(j, "netuid", json_integer(q->l->params.netuid));
-    json_object_set_new(j, "block", json_integer((json_int_t)snapshot_head(q->c, NULL)));
-    json_object_set_new(j, "n", json_integer((json_int_t)json_array_size(arr)));
-    json_object_set_new(j, "neurons", arr);
-    reply_json(q->r, 200, "ok", j);
-}
-
-static void get_commitments(request *q)
-{
-    if (q->n_seg == 2) {
-        unsigned char pk[32];
-        if (seg_address(q, 1, pk))
-            return;
-        sqlite3_stmt *s = db_stmt(q->c, ST_COMMIT_GET);
-        if (!s)
-            return reply_db_error(q);
-        sqlite3_bind_blob(s, 1, pk, 32, SQLITE_STATIC);
-        if (sqlite3_step(s) != SQLITE_ROW) {
-            sqlite3_reset(s);
-            return reply_error(q->r, 404, "not_found", "this hotkey has no commitment");
-        }
-        json_t *o = json_object();
-        json_object_set_new(o, "hotkey", address_json(pk, 32));
-        json_object_set_new(o, "data", json_stringn((const char *)sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0)));
-        json_object_set_new(o, "block", json_integer(sqlite3_column_int64(s, 1)));
-        sqlite3_reset(s);
-        return reply_json(q->r, 200, "ok", o);
-    }
-    sqlite3_stmt *s = db_stmt(q->c, ST_COMMITS_ALL);
-    if (!s)
-        return reply_db_error(q);
-    json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        json_t *o = json_object();
-        json_object_set_new(o, "uid", json_integer(sqlite3_column_int(s, 0)));
-        json_object_set_new(o, "hotkey", address_json(sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1)));
-        json_object_set_new(o, "data", json_stringn((const char *)sqlite3_column_text(s, 2), (size_t)sqlite3_column_bytes(s, 2)));
-        json_object_set_new(o, "block", json_integer(sqlite3_column_int64(s, 3)));
-        json_array_append_new(arr, o);
-    }
-    sqlite3_reset(s);
-    json_t *j = json_object();
-    json_object_set_new(j, "block", json_integer((json_int_t)snapshot_head(q->c, NULL)));
-    json_object_set_new(j, "commitments", arr);
-    reply_json(q->r, 200, "ok", j);
-}
-
-static json_t *weights_row(int uid, sqlite3_int64 block, const unsigned char *p, int len)
-{
-    json_t *o = json_object(), *u = json_array(), *w = json_array();
-    for (int k = 0; p && k + 4 <= len; k += 4) {
-        json_array_append_new(u, json_integer(p[k] | p[k + 1] << 8));
-        json_array_append_new(w, json_integer(p[k + 2] | p[k + 3] << 8));
-    }
-    json_object_set_new(o, "uid", json_integer(uid));
-    json_object_set_new(o, "block", json_integer(block));
-    json_object_set_new(o, "uids", u);
-    json_object_set_new(o, "weights", w);
-    return o;
-}
-
-static void get_weights(request *q)
-{
-    uint64_t uid;
-    if (q->n_seg == 2) {
-        if (seg_uint(q, 1, 65535, &uid))
-            return reply_error(q->r, 400, "bad_request", "use /v1/weights/UID");
-        sqlite3_stmt *s = db_stmt(q->c, ST_WEIGHTS_GET);
-        if (!s)
-            return reply_db_error(q);
-        sqlite3_bind_int64(s, 1, (sqlite3_int64)uid);
-        if (sqlite3_step(s) != SQLITE_ROW) {
-            sqlite3_reset(s);
-            return reply_error(q->r, 404, "not_found", "uid %llu has set no weights", (unsigned long long)uid);
-        }
-        json_t *o = weights_row((int)uid, sqlite3_column_int64(s, 0), sqlite3_column_blob(s, 1),
-                                sqlite3_column_bytes(s, 1));
-        sqlite3_reset(s);
-        return reply_json(q->r, 200, "ok", o);
-    }
-    sqlite3_stmt *s = db_stmt(q->c, ST_WEIGHTS_ALL);
-    if (!s)
-        return reply_db_error(q);
-    json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW)
-        json_array_append_new(arr, weights_row(sqlite3_column_int(s, 0), sqlite3_column_int64(s, 1),
-                                               sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2)));
-    sqlite3_reset(s);
-    json_t *j = json_object();
-    json_object_set_new(j, "block", json_integer((json_int_t)snapshot_head(q->c, NULL)));
-    json_object_set_new(j, "weights", arr);
-    reply_json(q->r, 200, "ok", j);
-}
-
-static void get_transfer(request *q)
-{
-    uint64_t block, index;
-    if (q->n_seg != 3 || seg_uint(q, 1, INT64_MAX, &block) || seg_uint(q, 2, UINT32_MAX, &index))
-        return reply_error(q->r, 400, "bad_request", "use /v1/transfers/BLOCK/INDEX");
-    sqlite3_stmt *s = db_stmt(q->c, ST_TRANSFER_GET);
-    if (!s)
-        return reply_db_error(q);
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)block);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)index);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return reply_error(q->r, 404, "not_found", "no transfer %llu-%llu", (unsigned long long)block,
-                           (unsigned long long)index);
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "block", json_integer((json_int_t)block));
-    json_object_set_new(o, "index", json_integer((json_int_t)index));
-    json_object_set_new(o, "from", address_json(sqlite3_column_blob(s, 0), sqlite3_column_bytes(s, 0)));
-    json_object_set_new(o, "to", address_json(sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1)));
-    json_object_set_new(o, "amount", json_integer(sqlite3_column_int64(s, 2)));
-    sqlite3_reset(s);
-    reply_json(q->r, 200, "ok", o);
-}
-
-/* The value of key in a query string "a=1&b=2" (len bytes, not NUL-terminated). */
-static const char *query_value(const char *query, const char *key, size_t *len)
-{
-    size_t kl = strlen(key);
-    for (const char *p = query; p && *p;) {
-        const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
-        if ((size_t)(end - p) > kl && !strncmp(p, key, kl) && p[kl] == '=') {
-            *len = (size_t)(end - p) - kl - 1;
-            return p + kl + 1;
-        }
-        p = amp ? amp + 1 : NULL;
-    }
-    return NULL;
-}
-
-static void get_extrinsic(request *q)
-{
-    uint64_t block, index;
-    if (q->n_seg == 1) { /* ?signer=ADDRESS&nonce=N */
-        size_t al = 0, nl = 0;
-        const char *a = query_value(q->query, "signer", &al), *nv = query_value(q->query, "nonce", &nl);
-        unsigned char pk[32];
-        request sub = *q;
-        sub.seg[0] = nv, sub.seg_len[0] = nl, sub.n_seg = 1;
-        if (!a || !nv || tplr_address_decode(a, al, pk) || seg_uint(&sub, 0, INT64_MAX, &index))
-            return reply_error(q->r, 400, "bad_request", "use /v1/extrinsics?signer=ADDRESS&nonce=N");
-        sqlite3_stmt *s = db_stmt(q->c, ST_EXT_FIND);
-        if (!s)
-            return reply_db_error(q);
-        sqlite3_bind_blob(s, 1, pk, 32, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, (sqlite3_int64)index);
-        int found = sqlite3_step(s) == SQLITE_ROW;
-        block = found ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
-        index = found ? (uint64_t)sqlite3_column_int64(s, 1) : 0;
-        sqlite3_reset(s);
-        if (!found)
-            return reply_error(q->r, 404, "not_found", "this signer has no extrinsic with that nonce");
-    } else if (q->n_seg != 3 || seg_uint(q, 1, INT64_MAX, &block) || seg_uint(q, 2, UINT32_MAX, &index))
-        return reply_error(q->r, 400, "bad_request", "use /v1/extrinsics/BLOCK/INDEX");
-    sqlite3_stmt *s = db_stmt(q->c, ST_EXT_GET);
-    if (!s)
-        return reply_db_error(q);
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)block);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)index);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return reply_error(q->r, 404, "not_found", "no extrinsic %llu-%llu", (unsigned long long)block,
-                           (unsigned long long)index);
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "block", json_integer((json_int_t)block));
-    json_object_set_new(o, "index", json_integer((json_int_t)index));
-    json_object_set_new(o, "op", json_string(tplr_tx_op_name((tplr_tx_op)sqlite3_column_int(s, 0))));
-    json_object_set_new(o, "signer", address_json(sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1)));
-    json_object_set_new(o, "nonce", json_integer(sqlite3_column_int64(s, 2)));
-    json_object_set_new(o, "payload", hex_json(sqlite3_column_blob(s, 3), sqlite3_column_bytes(s, 3)));
-    json_object_set_new(o, "signatures", hex_json(sqlite3_column_blob(s, 4), sqlite3_column_bytes(s, 4)));
-    sqlite3_reset(s);
-    reply_json(q->r, 200, "ok", o);
-}
-
-/* Written by hand rather than through jansson: the hottest database read. */
-static void get_balance(request *q)
-{
-    unsigned char pk[32];
-    if (q->n_seg != 2 || seg_address(q, 1, pk))
-        return q->n_seg != 2 ? reply_error(q->r, 400, "bad_request", "use /v1/balance/ADDRESS") : (void)0;
-    sqlite3_stmt *s = db_stmt(q->c, ST_ACCOUNT_GET);
-    if (!s)
-        return reply_db_error(q);
-    sqlite3_bind_blob(s, 1, pk, 32, SQLITE_STATIC);
-    long long balance = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0, staked = 0;
-    sqlite3_reset(s);
-    if (!(s = db_stmt(q->c, ST_STAKES_OF_COLDKEY)))
-        return reply_db_error(q);
-    sqlite3_bind_blob(s, 1, pk, 32, SQLITE_STATIC);
-    char *body = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&body, &len);
-    if (!f)
-        return reply_error(q->r, 500, "internal", "out of memory");
-    fprintf(f, "{\"address\":\"%.*s\",\"balance\":%lld,\"stakes\":[", (int)q->seg_len[1], q->seg[1], balance);
-    for (int i = 0; sqlite3_step(s) == SQLITE_ROW; i++) {
-        char hk[TPLR_ADDRESS_MAX];
-        if (sqlite3_column_bytes(s, 0) != 32)
-            continue;
-        tplr_address_encode(sqlite3_column_blob(s, 0), hk);
-        fprintf(f, "%s{\"hotkey\":\"%s\",\"amount\":%lld}", i ? "," : "", hk, sqlite3_column_int64(s, 1));
-        staked += sqlite3_column_int64(s, 1);
-    }
-    sqlite3_reset(s);
-    fprintf(f, "],\"staked\":%lld}", staked);
-    fclose(f);
-    q->r->status = 200;
-    q->r->code = "ok";
-    q->r->body = body;
-    q->r->body_len = len;
 }
 
 static void get_supply(request *q)
@@ -467,10 +211,13 @@ static const struct route {
     void (*fn)(request *);
     int min_seg, max_seg, needs_db;
 } routes[] = {
-    {"block", get_block, 1, 1, 0},      {"blocks", get_block, 2, 2, 1},       {"info", get_info, 1, 1, 1},
-    {"genesis", get_genesis, 1, 1, 1},  {"metagraph", get_metagraph, 1, 1, 1}, {"commitments", get_commitments, 1, 2, 1},
-    {"weights", get_weights, 1, 2, 1},  {"transfers", get_transfer, 3, 3, 1},  {"extrinsics", get_extrinsic, 1, 3, 1},
-    {"balance", get_balance, 2, 2, 1},  {"supply", get_supply, 1, 1, 1},       {"state", get_state, 1, 1, 1},
+    /* name, answer, fewest and most path segments, needs the database */
+    {"block", get_block, 1, 1, 0},         {"blocks", get_block, 2, 2, 1},
+    {"info", get_info, 1, 1, 1},           {"genesis", get_genesis, 1, 1, 1},
+    {"metagraph", get_metagraph, 1, 1, 1}, {"commitments", get_commitments, 1, 2, 1},
+    {"weights", get_weights, 1, 2, 1},     {"transfers", get_transfer, 3, 3, 1},
+    {"extrinsics", get_extrinsic, 1, 3, 1}, {"balance", get_balance, 2, 2, 1},
+    {"supply", get_supply, 1, 1, 1},       {"state", get_state, 1, 1, 1},
 };
 
 void tplr_ledger_get(tplr_ledger *l, const char *path, const char *query, tplr_ledger_reply *r)

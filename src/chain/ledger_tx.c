@@ -29,7 +29,10 @@ tplr_err tplr_tx_op_parse(const char *name, tplr_tx_op *op)
                      "transfer)", name);
 }
 
-static int has_key(tplr_tx_op op) { return op == TPLR_TX_REGISTER || op == TPLR_TX_STAKE || op == TPLR_TX_UNSTAKE || op == TPLR_TX_TRANSFER; }
+static int has_key(tplr_tx_op op)
+{
+    return op == TPLR_TX_REGISTER || op == TPLR_TX_STAKE || op == TPLR_TX_UNSTAKE || op == TPLR_TX_TRANSFER;
+}
 static int has_amount(tplr_tx_op op) { return op == TPLR_TX_STAKE || op == TPLR_TX_UNSTAKE || op == TPLR_TX_TRANSFER; }
 
 /* ---- canonical encoding ---- */

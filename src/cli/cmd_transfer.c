@@ -64,7 +64,8 @@ static int transfer_show(int argc, char **argv)
     unsigned long long block;
     unsigned index;
     char tail;
-    if (sscanf(pos[0], "%llu-%u%c", &block, &index, &tail) != 2 && sscanf(pos[0], "%llu:%u%c", &block, &index, &tail) != 2)
+    if (sscanf(pos[0], "%llu-%u%c", &block, &index, &tail) != 2 &&
+        sscanf(pos[0], "%llu:%u%c", &block, &index, &tail) != 2)
         return cli_fail("a transfer id is BLOCK-INDEX, e.g. 1234-0");
     tplr_chain *c;
     if (cli_connect(url, &c))
