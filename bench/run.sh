@@ -5,3 +5,4 @@ here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/train/run.sh"
 bash "$here/tokenizer/run.sh"
 bash "$here/store/run.sh"
+bash "$here/ledger/run.sh"

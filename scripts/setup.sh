@@ -9,11 +9,13 @@ packages=(
   cmake make gcc pkg-config
   libopenblas-dev libopenblas0-openmp  # BLAS; the engine links the OpenMP build
   libjansson-dev libsodium-dev         # JSON; hashes and signatures
-  libcurl4-openssl-dev                 # object storage: S3 over HTTP(S), SigV4
+  libcurl4-openssl-dev                 # object storage and the ledger's client: HTTP(S), SigV4
+  libsqlite3-dev libcivetweb-dev       # the ledger: state, server
   # tests and benchmarks
   libcmocka-dev                        # unit tests
   clang libclang-rt-14-dev             # libFuzzer targets
   python3-torch python3-numpy          # the PyTorch reference and the benchmark peer
+  curl jq                              # the ledger's HTTP tests
   # the bundled corpus for `make run`
   bible-kjv
   unicode-data                         # the Unicode database behind the tokenizer's tables

@@ -1,5 +1,6 @@
 #include "test_util.h"
 
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,5 +37,13 @@ const char *tu_tmpdir(const char *tag, char *buf, size_t cap)
         fail_msg("mkdtemp %s failed", buf);
     return buf;
 }
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void tu_rmtree(const char *path) { nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 const char *tu_src_dir(void) { return TPLR_TEST_SRC_DIR; }

@@ -24,6 +24,8 @@ double tu_max_rel_diff(const float *a, const float *b, size_t n);
 double tu_rel_l2(const float *a, const float *b, size_t n);
 /* A fresh directory under $TMPDIR (or /tmp); the path is static storage per call slot. */
 const char *tu_tmpdir(const char *tag, char *buf, size_t cap);
+/* Removes a directory and everything in it (for a test's teardown). */
+void tu_rmtree(const char *path);
 /* Source directory of the tests (compiled in). */
 const char *tu_src_dir(void);
 

@@ -19,7 +19,8 @@ typedef enum tplr_err {
     TPLR_ETIMEOUT,     /* a deadline passed (connect, transfer or a hung server) */
     TPLR_ESERVER,      /* the server failed (HTTP 5xx or 429), retries exhausted */
     TPLR_EBADRESPONSE, /* a reply was malformed, cut short or not what was asked */
-    TPLR_EUNREACHABLE  /* could not connect to the endpoint */
+    TPLR_EUNREACHABLE, /* could not connect to the endpoint */
+    TPLR_EREFUSED      /* a server (the ledger) understood the request and refused it */
 } tplr_err;
 
 #define TPLR_ERRMSG_MAX 1024

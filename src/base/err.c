@@ -76,6 +76,7 @@ const char *tplr_err_name(tplr_err code)
     case TPLR_ESERVER: return "server error";
     case TPLR_EBADRESPONSE: return "bad response";
     case TPLR_EUNREACHABLE: return "unreachable";
+    case TPLR_EREFUSED: return "refused";
     }
     return "unknown error";
 }

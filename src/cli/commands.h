@@ -8,5 +8,15 @@ int cmd_eval(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_tokenizer(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_wallet(int argc, char **argv);
+int cmd_chain(int argc, char **argv);
+int cmd_register(int argc, char **argv);
+int cmd_stake(int argc, char **argv);
+int cmd_transfer(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
+int cmd_weights(int argc, char **argv);
+int cmd_metagraph(int argc, char **argv);
+int cmd_block(int argc, char **argv);
+int cmd_balance(int argc, char **argv);
 
 #endif

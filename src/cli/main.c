@@ -19,6 +19,16 @@ static const command commands[] = {
     {"data", cmd_data, "prepare and inspect token samples (data bytes, info, pool)"},
     {"tokenizer", cmd_tokenizer, "byte-level BPE: train, encode, decode (GPT-2 compatible)"},
     {"store", cmd_store, "objects in S3 buckets and folders (store put, get, ls, rm, head)"},
+    {"wallet", cmd_wallet, "create and show Ed25519 wallets (wallet new, list, show)"},
+    {"chain", cmd_chain, "run the ledger and write its genesis file (chain serve, genesis)"},
+    {"register", cmd_register, "register a hotkey on the subnet"},
+    {"stake", cmd_stake, "stake to a hotkey, or take stake back (stake add, remove)"},
+    {"transfer", cmd_transfer, "send base units, or look a transfer up (transfer send, show)"},
+    {"commit", cmd_commit, "publish a hotkey's commitment, or list them (commit set, show)"},
+    {"weights", cmd_weights, "set a validator's weights, or show them (weights set, show)"},
+    {"metagraph", cmd_metagraph, "the subnet: uids, keys, stake, incentive, dividends, emission"},
+    {"block", cmd_block, "the ledger's current block"},
+    {"balance", cmd_balance, "a coldkey's balance and stake"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
