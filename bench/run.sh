@@ -3,3 +3,4 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/train/run.sh"
+bash "$here/codec/run.sh"

@@ -169,14 +169,18 @@ typedef struct tplr_codec_record {
     float shift, scale;
     float lookup[TPLR_CODEC_MAX_BINS];
     float deq[TPLR_CODEC_MAX_BINS]; /* lookup[b] + shift: the value code b stands for */
-    const unsigned char *idx, *codes;
+    const unsigned char *idx, *codes; /* the streams, in the container */
     size_t idx_bytes, code_bytes;
+    const uint16_t *pos; /* decoded at validation: tiles·k positions, tile after tile */
+    const uint8_t *code; /* their codes, in the same order */
     double norm;   /* L2 norm of the dequantized values: sqrt(Σ_b count_b·deq_b²), in bin order */
     size_t offset; /* where the tensor lives in a buffer of the table's layout, in floats */
 } tplr_codec_record;
 
 /* A container that passed validation. It points into the caller's bytes,
- * which must outlive it. */
+ * which must outlive it, and holds its positions and codes decoded (3 bytes
+ * per value sent), so that aggregation, decoding and overlap read them
+ * directly. */
 typedef struct tplr_codec_view {
     int version;
     uint64_t window;
@@ -188,6 +192,7 @@ typedef struct tplr_codec_view {
     tplr_codec_record *records;
     size_t n_floats; /* dense size of all its tensors */
     size_t size;
+    void *decoded;   /* owns every record's pos and code */
 } tplr_codec_view;
 
 /* Checks everything: header, caps, signer, digest, signature, then every

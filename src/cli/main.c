@@ -17,6 +17,7 @@ static const command commands[] = {
     {"train", cmd_train, "train a model on token samples on this machine"},
     {"eval", cmd_eval, "mean loss and perplexity of a model on token samples"},
     {"data", cmd_data, "turn text into token samples (data bytes)"},
+    {"codec", cmd_codec, "compress, inspect, decode and aggregate pseudo-gradients"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -6,7 +6,6 @@
  * the same on every node and for any thread count (tensors run in parallel,
  * each on one thread). */
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -15,10 +14,7 @@
 typedef struct agg_scratch {
     float *sum, *cnt, *tile, *out; /* [CODEC_MAX_TOTALK] */
     double *dtmp;
-    uint16_t *idx;                 /* [CODEC_MAX_TOTALK] */
-    uint8_t *codes;
-    float *vals;                   /* [max_peers][bins]: each peer's clipped value per code */
-    codec_cursor *cur;             /* [max_peers] */
+    float *vals;                   /* [max_peers][TPLR_CODEC_MAX_BINS]: each peer's clipped value per code */
     double *norms;                 /* [max_peers] */
 } agg_scratch;
 
@@ -37,8 +33,7 @@ struct tplr_codec_aggregator {
 static size_t scratch_bytes(int max_peers)
 {
     size_t t = CODEC_MAX_TOTALK, P = (size_t)max_peers, r = 0;
-    size_t sizes[] = {t * 4, t * 4, t * 4, t * 4, (t + TPLR_CODEC_MAX_CHUNK) * 8, t * 2, t,
-                      P * TPLR_CODEC_MAX_BINS * 4, P * sizeof(codec_cursor), P * 8};
+    size_t sizes[] = {t * 4, t * 4, t * 4, t * 4, (t + TPLR_CODEC_MAX_CHUNK) * 8, P * TPLR_CODEC_MAX_BINS * 4, P * 8};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         r += (sizes[i] + 63) & ~(size_t)63;
     return r;
@@ -52,10 +47,7 @@ static void scratch_carve(agg_scratch *s, unsigned char *b, int max_peers)
     s->tile = codec_carve(&b, t * 4);
     s->out = codec_carve(&b, t * 4);
     s->dtmp = codec_carve(&b, (t + TPLR_CODEC_MAX_CHUNK) * 8);
-    s->idx = codec_carve(&b, t * 2);
-    s->codes = codec_carve(&b, t);
     s->vals = codec_carve(&b, P * TPLR_CODEC_MAX_BINS * 4);
-    s->cur = codec_carve(&b, P * sizeof(codec_cursor));
     s->norms = codec_carve(&b, P * 8);
 }
 
@@ -73,7 +65,7 @@ tplr_err tplr_codec_aggregator_create(const tplr_codec_table *table, const tplr_
     a->table.owned = NULL;
     a->p = *p;
     a->max_peers = max_peers;
-    a->n_threads = omp_get_max_threads();
+    a->n_threads = codec_max_threads();
     a->scr_bytes = scratch_bytes(max_peers);
     a->geom = calloc((size_t)table->n_tensors, sizeof *a->geom);
     a->scr = calloc((size_t)a->n_threads, sizeof *a->scr);
@@ -164,7 +156,8 @@ static int store_mean(const tplr_codec_geom *g, float *dst, size_t c, float *sum
 }
 
 /* One tensor into out; returns 1 when its result is not finite (then
- * zeroed), −1 on a malformed stream (a view that skipped validation). */
+ * zeroed). Positions are masked to the tile buffers, so even a view that
+ * skipped validation cannot write outside them. */
 static int aggregate_tensor(const tplr_codec_aggregator *a, const tplr_codec_view *const *peers, int n, int t,
                             int clip, float *out, agg_scratch *s)
 {
@@ -172,18 +165,18 @@ static int aggregate_tensor(const tplr_codec_aggregator *a, const tplr_codec_vie
     float *dst = out + a->table.tensors[t].offset;
     int k = g->k, totalk = g->totalk, bad = 0;
     clipped_values(a, peers, n, t, clip, s);
-    for (int i = 0; i < n; i++)
-        codec_cursor_init(&s->cur[i], &peers[i]->records[t]);
-    memset(s->sum, 0, sizeof(float) * (size_t)totalk);
-    memset(s->cnt, 0, sizeof(float) * (size_t)totalk);
+    memset(s->sum, 0, sizeof(float) * CODEC_MAX_TOTALK);
+    memset(s->cnt, 0, sizeof(float) * CODEC_MAX_TOTALK);
     for (size_t c = 0; c < g->n_chunks; c++) {
         for (int i = 0; i < n; i++) {
-            if (codec_cursor_next(&s->cur[i], s->idx, s->codes))
-                return -1;
+            const tplr_codec_record *r = &peers[i]->records[t];
+            const uint16_t *pos = r->pos + c * (size_t)k;
+            const uint8_t *code = r->code + c * (size_t)k;
             const float *v = s->vals + (size_t)i * TPLR_CODEC_MAX_BINS;
             for (int j = 0; j < k; j++) {
-                s->sum[s->idx[j]] += v[s->codes[j]];
-                s->cnt[s->idx[j]] += 1.0f;
+                unsigned p = pos[j] & (CODEC_MAX_TOTALK - 1);
+                s->sum[p] += v[code[j]];
+                s->cnt[p] += 1.0f;
             }
         }
         if (a->p.use_dct) {
@@ -211,7 +204,8 @@ static tplr_err check_views(const tplr_codec_aggregator *a, const tplr_codec_vie
         for (int t = 0; t < v->n_records; t++) {
             const tplr_codec_record *r = &v->records[t];
             const tplr_tensor_info *ti = &a->table.tensors[t];
-            if (r->ndim != ti->ndim || r->shape[0] != ti->shape[0] || (ti->ndim == 2 && r->shape[1] != ti->shape[1]))
+            if (!r->pos || !r->code || r->ndim != ti->ndim || r->shape[0] != ti->shape[0] ||
+                (ti->ndim == 2 && r->shape[1] != ti->shape[1]))
                 return tplr_fail(TPLR_EMISMATCH, "peer %d: tensor %d ('%s') has another shape than the model's '%s'",
                                  i, t, r->name, ti->name);
         }
@@ -223,20 +217,17 @@ static tplr_err run(tplr_codec_aggregator *a, const tplr_codec_view *const *peer
                     unsigned char *skipped, int *n_skipped)
 {
     TPLR_TRY(check_views(a, peers, n));
-    int nt = a->table.n_tensors, malformed = 0, count = 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(a->n_threads) reduction(+ : malformed, count)
+    int nt = a->table.n_tensors, count = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(a->n_threads) reduction(+ : count)
     for (int i = 0; i < nt; i++) {
         int t = a->order[i];
-        int r = aggregate_tensor(a, peers, n, t, clip, out, &a->scr[omp_get_thread_num()]);
-        malformed += r < 0;
-        count += r != 0;
+        int r = aggregate_tensor(a, peers, n, t, clip, out, &a->scr[codec_thread_id()]);
+        count += r;
         if (skipped)
-            skipped[t] = (unsigned char)(r != 0);
+            skipped[t] = (unsigned char)r;
     }
     if (n_skipped)
         *n_skipped = count;
-    if (malformed)
-        return tplr_fail(TPLR_EFORMAT, "aggregating: a container's index stream is malformed (was it validated?)");
     return TPLR_OK;
 }
 

@@ -58,11 +58,16 @@ void codec_codes_read(const unsigned char *in, size_t in_bytes, size_t first, si
     unsigned mask = (1u << width) - 1;
     if (width == 1 || width == 2 || width == 4) { /* codes never straddle bytes */
         int lg = width == 1 ? 3 : width == 2 ? 2 : 1; /* log2(codes per byte) */
-        size_t per_mask = ((size_t)1 << lg) - 1;
-        for (size_t i = 0; i < n; i++) {
-            size_t c = first + i;
-            codes[i] = (uint8_t)(in[c >> lg] >> (width * (int)(c & per_mask)) & mask);
+        size_t per = (size_t)1 << lg, i = 0;
+        for (; i < n && ((first + i) & (per - 1)); i++)
+            codes[i] = (uint8_t)(in[(first + i) >> lg] >> (width * (int)((first + i) & (per - 1))) & mask);
+        for (; i + per <= n; i += per) { /* whole bytes */
+            unsigned b = in[(first + i) >> lg];
+            for (size_t j = 0; j < per; j++)
+                codes[i + j] = (uint8_t)(b >> (width * (int)j) & mask);
         }
+        for (; i < n; i++)
+            codes[i] = (uint8_t)(in[(first + i) >> lg] >> (width * (int)((first + i) & (per - 1))) & mask);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -70,6 +75,23 @@ void codec_codes_read(const unsigned char *in, size_t in_bytes, size_t first, si
         unsigned v = in[byte] | (byte + 1 < in_bytes ? (unsigned)in[byte + 1] << 8 : 0u);
         codes[i] = (uint8_t)(v >> (bit % 8) & mask);
     }
+}
+
+void codec_count_codes2(const unsigned char *in, size_t n, uint64_t counts[4])
+{
+    const uint64_t lo_bits = 0x5555555555555555ull;
+    size_t words = n / 32;
+    uint64_t c1 = 0, c2 = 0, c3 = 0;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t x = codec_get_u64(in + 8 * w), lo = x & lo_bits, hi = x >> 1 & lo_bits;
+        c3 += (uint64_t)__builtin_popcountll(lo & hi);
+        c2 += (uint64_t)__builtin_popcountll(hi & ~lo);
+        c1 += (uint64_t)__builtin_popcountll(lo & ~hi);
+    }
+    counts[0] += words * 32 - c1 - c2 - c3;
+    counts[1] += c1, counts[2] += c2, counts[3] += c3;
+    for (size_t i = words * 32; i < n; i++)
+        counts[in[i / 4] >> (2 * (i % 4)) & 3]++;
 }
 
 /* ---- Rice ---- */
@@ -114,13 +136,19 @@ static inline void bitw_put(codec_bitw *w, uint64_t v, int n) /* n ≤ 56 */
 void codec_rice_write_tile(codec_bitw *w, const uint16_t *idx, int k, int r)
 {
     int prev = -1;
-    for (int j = 0; j < k; j++) {
-        unsigned v = (unsigned)(idx[j] - prev - 1), q = v >> r;
+    for (int j = 0; j < k; j++) { /* the quotients, in unary */
+        unsigned q = (unsigned)(idx[j] - prev - 1) >> r;
         prev = idx[j];
         for (; q > 32; q -= 32)
             bitw_put(w, 0, 32);
-        bitw_put(w, 0, (int)q);
-        bitw_put(w, 1u | (v & ((1u << r) - 1)) << 1, 1 + r);
+        bitw_put(w, 1ull << q, (int)q + 1);
+    }
+    if (!r)
+        return;
+    prev = -1;
+    for (int j = 0; j < k; j++) { /* then the low bits */
+        bitw_put(w, (unsigned)(idx[j] - prev - 1) & ((1u << r) - 1), r);
+        prev = idx[j];
     }
 }
 
@@ -147,69 +175,69 @@ static inline uint64_t bitr_peek(const codec_bitr *r)
     return w >> (r->pos & 7);
 }
 
-/* Slow path of one value: a unary run longer than a peek window. */
-static int rice_get_long(codec_bitr *r, int rp, uint32_t qmax, uint32_t *v)
+/* 64 bits from bit position at of a stream of n bytes, zeros past the end. */
+static inline uint64_t peek_bits(const unsigned char *p, size_t n, uint64_t at)
 {
-    uint64_t nbits = (uint64_t)r->nbytes * 8;
-    uint32_t q = 0;
-    for (;;) {
-        uint64_t w = bitr_peek(r);
-        if (w) {
-            int t = __builtin_ctzll(w);
-            q += (uint32_t)t;
-            r->pos += (uint64_t)t + 1;
-            break;
-        }
-        q += 56;
-        r->pos += 56;
-        if (q > qmax || r->pos >= nbits)
-            return -1;
-    }
-    if (q > qmax || r->pos + (uint64_t)rp > nbits)
-        return -1;
-    uint32_t low = rp ? (uint32_t)(bitr_peek(r) & ((1u << rp) - 1)) : 0;
-    r->pos += (uint64_t)rp;
-    *v = q << rp | low;
-    return 0;
+    size_t byte = (size_t)(at >> 3);
+    uint64_t w = 0;
+    if (byte + 8 <= n)
+        w = codec_get_u64(p + byte);
+    else
+        for (size_t i = 0; byte + i < n; i++)
+            w |= (uint64_t)p[byte + i] << (8 * i);
+    return w >> (at & 7);
 }
 
 int codec_rice_read_tile(codec_bitr *r, int rp, int k, int totalk, uint16_t *idx)
 {
-    uint64_t nbits = (uint64_t)r->nbytes * 8;
-    uint32_t qmax = (uint32_t)(totalk - 1) >> rp, mask = (1u << rp) - 1, v;
-    int prev = -1, j = 0;
+    const unsigned char *p = r->p;
+    size_t n = r->nbytes;
+    uint64_t nbits = (uint64_t)n * 8, pos = r->pos;
+    uint32_t qmax = (uint32_t)(totalk - 1) >> rp, carry = 0;
+    /* Quotients: the runs of zeros before each one bit, 56 bits at a time
+     * (a 1-cycle chain: clear the lowest set bit); idx holds them until the
+     * low bits come. */
+    int j = 0;
     while (j < k) {
-        /* Decode every value that lies wholly within the next 57 bits. */
-        uint64_t w = bitr_peek(r);
-        int used = 0;
-        for (; j < k; j++) {
-            uint64_t rest = w >> used;
-            int t = rest ? __builtin_ctzll(rest) : 64;
-            if (used + t + 1 + rp > 57)
-                break;
-            if ((uint32_t)t > qmax)
-                return -1;
-            v = (uint32_t)t << rp | ((uint32_t)(rest >> (t + 1)) & mask);
-            used += t + 1 + rp;
-            int64_t p = (int64_t)prev + 1 + v;
-            if (p >= totalk)
-                return -1;
-            idx[j] = (uint16_t)p;
-            prev = (int)p;
-        }
-        r->pos += (uint64_t)used;
-        if (r->pos > nbits)
+        if (pos >= nbits)
             return -1;
-        if (used == 0) { /* one value longer than the window */
-            if (rice_get_long(r, rp, qmax, &v))
+        uint64_t w = peek_bits(p, n, pos) & ((1ull << 56) - 1);
+        int last = -1;
+        for (; w && j < k; j++) {
+            int b = __builtin_ctzll(w);
+            w &= w - 1;
+            uint32_t q = carry + (uint32_t)(b - last - 1);
+            if (q > qmax)
                 return -1;
-            int64_t p = (int64_t)prev + 1 + v;
-            if (p >= totalk)
-                return -1;
-            idx[j++] = (uint16_t)p;
-            prev = (int)p;
+            idx[j] = (uint16_t)q;
+            carry = 0;
+            last = b;
         }
+        if (j < k) {
+            carry += (uint32_t)(55 - last);
+            pos += 56;
+            if (carry > qmax)
+                return -1;
+        } else
+            pos += (uint64_t)(last + 1);
     }
+    /* Low bits: k fields of rp bits, independent of each other. */
+    uint64_t end = pos + (uint64_t)k * (uint64_t)rp;
+    if (end > nbits)
+        return -1;
+    uint32_t mask = (1u << rp) - 1;
+    int prev = -1, fast = (end >> 3) + 8 <= n;
+    for (j = 0; j < k; j++) {
+        uint64_t at = pos + (uint64_t)j * (uint64_t)rp;
+        uint64_t w = fast ? codec_get_u64(p + (at >> 3)) >> (at & 7) : peek_bits(p, n, at);
+        int64_t q = (int64_t)idx[j] << rp | (int64_t)((uint32_t)w & mask);
+        int64_t pp = (int64_t)prev + 1 + q;
+        if (pp >= totalk)
+            return -1;
+        idx[j] = (uint16_t)pp;
+        prev = (int)pp;
+    }
+    r->pos = end;
     return 0;
 }
 

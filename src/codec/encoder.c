@@ -4,7 +4,6 @@
  * packed together in table order: the bytes do not depend on the thread
  * count. */
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -107,7 +106,7 @@ tplr_err tplr_codec_encoder_create(const tplr_codec_table *table, const tplr_cod
     enc->table.owned = NULL;
     enc->p = *p;
     enc->o = *o;
-    enc->n_threads = omp_get_max_threads();
+    enc->n_threads = codec_max_threads();
     size_t n = (size_t)table->n_tensors, max_vals = 0, out_bytes = 0;
     enc->geom = calloc(n, sizeof *enc->geom);
     enc->slot = calloc(n, sizeof *enc->slot);
@@ -281,7 +280,7 @@ tplr_err tplr_codec_encode(tplr_codec_encoder *enc, const float *delta, int null
 #pragma omp parallel for schedule(dynamic, 1) num_threads(enc->n_threads)
     for (int i = 0; i < n; i++) {
         int t = enc->order[i];
-        enc->bad[t] = encode_tensor(enc, t, null_round ? NULL : delta, &enc->scr[omp_get_thread_num()]);
+        enc->bad[t] = encode_tensor(enc, t, null_round ? NULL : delta, &enc->scr[codec_thread_id()]);
     }
     for (int t = 0; t < n; t++)
         if (enc->bad[t]) {

@@ -8,6 +8,17 @@
 
 #include "tplr/codec.h"
 
+/* OpenMP where the build has it (the library); one thread otherwise (the
+ * fuzzers, built without it). */
+#ifdef _OPENMP
+#include <omp.h>
+static inline int codec_max_threads(void) { return omp_get_max_threads(); }
+static inline int codec_thread_id(void) { return omp_get_thread_num(); }
+#else
+static inline int codec_max_threads(void) { return 1; }
+static inline int codec_thread_id(void) { return 0; }
+#endif
+
 #define CODEC_MAX_TOTALK (TPLR_CODEC_MAX_CHUNK * TPLR_CODEC_MAX_CHUNK)
 #define CODEC_MAX_RICE 12
 
@@ -80,10 +91,13 @@ static inline size_t codec_codes_bytes(size_t n, int width) { return (n * (size_
 void codec_codes_write(const uint8_t *codes, size_t n, int width, unsigned char *out);
 /* Codes first..first+n-1 of a stream of in_bytes bytes (which must hold them). */
 void codec_codes_read(const unsigned char *in, size_t in_bytes, size_t first, size_t n, int width, uint8_t *codes);
+/* Adds the histogram of the first n 2-bit codes of a stream to counts. */
+void codec_count_codes2(const unsigned char *in, size_t n, uint64_t counts[4]);
 
 /* Rice-coded positions: per tile the ascending positions p_0 < p_1 < ...
- * become gaps v_0 = p_0, v_j = p_j − p_{j−1} − 1, each written as v >> r
- * zero bits, a one bit, then the r low bits of v (least significant first). */
+ * become gaps v_0 = p_0, v_j = p_j − p_{j−1} − 1; a tile writes the k
+ * quotients v >> r in unary (that many zero bits, then a one bit), then the
+ * k remainders in r bits each; least significant bit first throughout. */
 typedef struct codec_bitw {
     unsigned char *out;
     size_t pos; /* bytes written */

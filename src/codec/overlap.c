@@ -10,29 +10,24 @@ tplr_err tplr_codec_overlap_of(const tplr_codec_view *a, const tplr_codec_view *
     if (a->n_records != b->n_records)
         return tplr_fail(TPLR_EMISMATCH, "overlap: the containers hold %d and %d tensors", a->n_records,
                          b->n_records);
-    uint16_t ia[CODEC_MAX_TOTALK], ib[CODEC_MAX_TOTALK];
     uint64_t seen[CODEC_MAX_TOTALK / 64] = {0};
     for (int t = 0; t < a->n_records; t++) {
         const tplr_codec_record *ra = &a->records[t], *rb = &b->records[t];
-        if (strcmp(ra->name, rb->name) || ra->geom.n_chunks != rb->geom.n_chunks || ra->geom.k != rb->geom.k ||
+        if (!ra->pos || !rb->pos || strcmp(ra->name, rb->name) || ra->geom.n_chunks != rb->geom.n_chunks || ra->geom.k != rb->geom.k ||
             ra->geom.totalk != rb->geom.totalk)
             return tplr_fail(TPLR_EMISMATCH, "overlap: tensor %d is '%s' with %zu tiles of k %d in one container and "
                              "'%s' with %zu tiles of k %d in the other", t, ra->name, ra->geom.n_chunks, ra->geom.k,
                              rb->name, rb->geom.n_chunks, rb->geom.k);
-        codec_cursor ca, cb;
-        codec_cursor_init(&ca, ra);
-        codec_cursor_init(&cb, rb);
         int k = ra->geom.k;
         uint64_t shared = 0;
         for (size_t c = 0; c < ra->geom.n_chunks; c++) {
-            if (codec_cursor_next(&ca, ia, NULL) || codec_cursor_next(&cb, ib, NULL))
-                return tplr_fail(TPLR_EFORMAT, "overlap: tensor '%s' has a malformed index stream", ra->name);
+            const uint16_t *ia = ra->pos + c * (size_t)k, *ib = rb->pos + c * (size_t)k;
             for (int j = 0; j < k; j++)
-                seen[ib[j] >> 6] |= 1ull << (ib[j] & 63);
+                seen[ib[j] >> 6 & 63] |= 1ull << (ib[j] & 63);
             for (int j = 0; j < k; j++)
-                shared += seen[ia[j] >> 6] >> (ia[j] & 63) & 1;
+                shared += seen[ia[j] >> 6 & 63] >> (ia[j] & 63) & 1;
             for (int j = 0; j < k; j++)
-                seen[ib[j] >> 6] = 0;
+                seen[ib[j] >> 6 & 63] = 0;
         }
         uint64_t total = (uint64_t)ra->geom.n_chunks * (uint64_t)k;
         if (per_tensor)

@@ -229,47 +229,58 @@ static tplr_err parse_streams(ctx *c, reader *r, tplr_codec_record *rec)
     return TPLR_OK;
 }
 
-/* Every tile: positions < tile size, none repeated, codes < bins; the code
- * histogram gives the values' norm. */
-static tplr_err scan_tiles(ctx *c, const tplr_codec_params *p, tplr_codec_record *rec)
+/* Every tile: positions < tile size and none repeated (Rice positions
+ * ascend by construction), decoded into rec->pos; codes < bins, unpacked
+ * into rec->code; the code histogram gives the values' norm. */
+static tplr_err scan_tiles(ctx *c, const tplr_codec_params *p, tplr_codec_record *rec, uint16_t *pos, uint8_t *code)
 {
-    uint16_t idx[CODEC_MAX_TOTALK];
-    uint8_t codes[CODEC_MAX_TOTALK];
     uint64_t seen[CODEC_MAX_TOTALK / 64] = {0}, counts[TPLR_CODEC_MAX_BINS] = {0};
     codec_cursor cur;
     codec_cursor_init(&cur, rec);
-    int k = rec->geom.k;
+    int k = rec->geom.k, pack12 = rec->index_layout == TPLR_CODEC_IDX_PACK12;
     for (size_t t = 0; t < rec->geom.n_chunks; t++) {
-        if (codec_cursor_next(&cur, idx, codes))
+        uint16_t *idx = pos + t * (size_t)k;
+        if (codec_cursor_next(&cur, idx, NULL))
             FAIL(c, TPLR_CODEC_BAD_INDEX, "tile %zu: a position is not below the tile size %d, or the Rice stream "
                  "is malformed", t, rec->geom.totalk);
+        if (!pack12)
+            continue;
         int dup = 0;
         for (int j = 0; j < k; j++) {
             uint64_t bit = 1ull << (idx[j] & 63);
             dup |= (seen[idx[j] >> 6] & bit) != 0;
             seen[idx[j] >> 6] |= bit;
-            counts[codes[j]]++;
         }
         for (int j = 0; j < k; j++)
             seen[idx[j] >> 6] = 0;
         if (dup)
             FAIL(c, TPLR_CODEC_BAD_INDEX, "tile %zu sends a position twice", t);
     }
-    if (rec->index_layout == TPLR_CODEC_IDX_RICE && codec_rice_check_end(&cur.bits))
+    if (!pack12 && codec_rice_check_end(&cur.bits))
         FAIL(c, TPLR_CODEC_BAD_INDEX, "the Rice stream has bytes or nonzero bits after its last tile");
+    size_t n_vals = rec->geom.n_chunks * (size_t)k, used = n_vals * (size_t)rec->code_bits;
+    codec_codes_read(rec->codes, rec->code_bytes, 0, n_vals, rec->code_bits, code);
+    if (rec->code_bits == 2)
+        codec_count_codes2(rec->codes, n_vals, counts);
+    else
+        for (size_t i = 0; i < n_vals; i++)
+            counts[code[i]]++;
     for (int b = p->bins; b < TPLR_CODEC_MAX_BINS; b++)
         if (counts[b])
             FAIL(c, TPLR_CODEC_BAD_CODE, "code %d is not below bins %d", b, p->bins);
-    size_t n_vals = rec->geom.n_chunks * (size_t)k, used = n_vals * (size_t)rec->code_bits;
     if (used % 8 && rec->codes[rec->code_bytes - 1] >> (used % 8))
         FAIL(c, TPLR_CODEC_BAD_CODE, "nonzero padding after the last code");
     double ss = 0.0;
     for (int b = 0; b < p->bins; b++)
         ss += (double)counts[b] * ((double)rec->deq[b] * (double)rec->deq[b]);
     rec->norm = sqrt(ss);
+    rec->pos = pos;
+    rec->code = code;
     return TPLR_OK;
 }
 
+/* Records' fields first (every length checked against the bytes present),
+ * then one block for the decoded positions and codes, then the tiles. */
 static tplr_err parse_records(ctx *c, const unsigned char *b, size_t n, const tplr_codec_expect *x,
                               tplr_codec_view *v)
 {
@@ -277,7 +288,7 @@ static tplr_err parse_records(ctx *c, const unsigned char *b, size_t n, const tp
     if (!v->records)
         return tplr_fail(TPLR_ENOMEM, "allocating %d container records", v->n_records);
     reader r = {b, CODEC_HEADER_BYTES, n - CODEC_TAIL_BYTES};
-    size_t offset = 0;
+    size_t offset = 0, n_vals = 0;
     for (int i = 0; i < v->n_records; i++) {
         tplr_codec_record *rec = &v->records[i];
         c->record = i;
@@ -285,17 +296,31 @@ static tplr_err parse_records(ctx *c, const unsigned char *b, size_t n, const tp
         TPLR_TRY(parse_shape(c, &r, x, &v->params, rec));
         TPLR_TRY(parse_coding(c, &r, &v->params, rec));
         TPLR_TRY(parse_streams(c, &r, rec));
-        TPLR_TRY(scan_tiles(c, &v->params, rec));
-        size_t numel = (size_t)rec->geom.rows * (size_t)rec->geom.cols;
         rec->offset = x->table ? x->table->tensors[i].offset : offset;
-        offset += numel;
+        offset += (size_t)rec->geom.rows * (size_t)rec->geom.cols;
         if (offset > CODEC_MAX_NUMEL)
             FAIL(c, TPLR_CODEC_TOO_LARGE, "the tensors hold more than 2^40 values");
+        n_vals += rec->geom.n_chunks * (size_t)rec->geom.k; /* ≤ 4·n: a value takes ≥ 1 bit of each stream */
     }
     v->n_floats = x->table ? x->table->n_floats : offset;
     c->record = -1;
     if (r.pos != r.end)
         FAIL(c, TPLR_CODEC_TRAILING, "%zu bytes after the last record", r.end - r.pos);
+    unsigned char *block = malloc(n_vals * 3 + 1);
+    if (!block)
+        return tplr_fail(TPLR_ENOMEM, "allocating %zu decoded positions", n_vals);
+    v->decoded = block;
+    uint16_t *pos = (uint16_t *)block;
+    uint8_t *code = block + n_vals * 2;
+    for (int i = 0; i < v->n_records; i++) {
+        tplr_codec_record *rec = &v->records[i];
+        c->record = i;
+        c->name = rec->name;
+        TPLR_TRY(scan_tiles(c, &v->params, rec, pos, code));
+        pos += rec->geom.n_chunks * (size_t)rec->geom.k;
+        code += rec->geom.n_chunks * (size_t)rec->geom.k;
+    }
+    c->record = -1;
     return TPLR_OK;
 }
 
@@ -342,6 +367,7 @@ tplr_err tplr_codec_parse(const unsigned char *bytes, size_t n, const tplr_codec
 
 void tplr_codec_view_free(tplr_codec_view *view)
 {
+    free(view->decoded);
     free(view->records);
     *view = (tplr_codec_view){0};
 }

@@ -10,8 +10,9 @@ out=${2:-$root/build/fuzz}
 mkdir -p "$out"
 cc=${CLANG:-clang}
 flags=(-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$root/include")
-lib_sources=("$root"/src/base/*.c "$root/src/model/safetensors.c" "$root/src/model/config.c" "$root/src/data/npy.c")
-for target in safetensors npy config; do
+lib_sources=("$root"/src/base/*.c "$root/src/model/safetensors.c" "$root/src/model/config.c" "$root/src/data/npy.c"
+             "$root"/src/codec/*.c)
+for target in safetensors npy config codec; do
   "$cc" "${flags[@]}" "$here/fuzz_$target.c" "${lib_sources[@]}" -o "$out/fuzz_$target" -ljansson -lsodium -lm
   rm -rf "$out/corpus_$target"
   cp -r "$here/corpus/$target" "$out/corpus_$target"
