@@ -82,6 +82,12 @@ expect_fail "a state file that is not one" "not an error-feedback state file" "$
 expect_ok "null round" "$TPLR" codec encode --delta $D --key key.seed --out null --state ef.safetensors --null-round
 "$TPLR" codec inspect null --json | grep -q '"norm":0.0' && ok "a null round sends zeros" || bad "null round sent values"
 
+# the fuzzer's seeds are valid containers of this build's format
+for f in "$here"/../fuzz/corpus/codec/*; do
+  if "$TPLR" codec inspect "$f" >/dev/null 2>&1; then ok "fuzz seed $(basename "$f") is valid"
+  else bad "fuzz seed $(basename "$f") is refused: regenerate with tests/fuzz/make_codec_corpus.sh"; fi
+done
+
 # numbers through the files (NumPy, if present): decode + state = delta in window 0
 if /usr/bin/python3 -c "import numpy" 2>/dev/null; then
   rm -f ef0.safetensors
