@@ -53,6 +53,7 @@ print(json.dumps({"bench": "codec_summary", "preset": preset,
                   "ratio": ours_ratio, "ratio_templar_layout_pytorch": torch_ratio,
                   "encode_gb_s_per_core": enc["gb_s_per_thread"],
                   "aggregate_gb_s_per_core": agg["gb_s_per_thread"], "peers": agg["peers"],
+                  "validate_and_aggregate_gb_s_per_core": agg["with_validation_gb_s"] / agg["threads"],
                   "encode_speedup_vs_pytorch": round(enc["gb_s"] / tenc["gb_s"], 1),
                   "aggregate_speedup_vs_pytorch": round(agg["gb_s"] / tagg["gb_s"], 1),
                   "targets": {"ratio": 146, "encode_gb_s_per_core": 0.5, "aggregate_gb_s_per_core": 1.0}}))

@@ -17,8 +17,11 @@ usage: torch_codec.py SHAPES.json [--threads T] [--peers P] [--reps R]
 import argparse
 import json
 import time
+import warnings
 
 import torch
+
+warnings.filterwarnings("ignore", message="scatter_reduce")  # "in beta" in PyTorch 1.13
 
 TOPK, CHUNK, BINS, RANGE, DECAY = 64, 64, 4, 6, 0.95
 

@@ -88,7 +88,7 @@ typedef enum {
 
 typedef struct tplr_codec_encode_opts {
     double momentum_decay;  /* β of the error feedback (Templar: 0.95) */
-    int index_layout;       /* tplr_codec_index_layout (AUTO) */
+    int index_layout;       /* AUTO (default) or PACK12 */
     int code_layout;        /* tplr_codec_code_layout (PACKED) */
 } tplr_codec_encode_opts;
 
@@ -97,7 +97,8 @@ tplr_codec_encode_opts tplr_codec_encode_defaults(void);
 typedef struct tplr_codec_encoder tplr_codec_encoder;
 
 /* An encoder for the tensors of table (which must outlive it), with zeroed
- * error feedback. Threads: the OpenMP thread count at creation. */
+ * error feedback. It uses the OpenMP thread count at creation, and serves
+ * one call at a time. */
 tplr_err tplr_codec_encoder_create(const tplr_codec_table *table, const tplr_codec_params *p,
                                    const tplr_codec_encode_opts *o, tplr_codec_encoder **out);
 void tplr_codec_encoder_free(tplr_codec_encoder *enc);
@@ -198,7 +199,8 @@ typedef struct tplr_codec_view {
 /* Checks everything: header, caps, signer, digest, signature, then every
  * record field by field against expect. On success fills view (free it with
  * tplr_codec_view_free); on failure sets *reason and returns TPLR_EFORMAT or
- * TPLR_EMISMATCH with a message that says which field is wrong. */
+ * TPLR_EMISMATCH with a message that says which field is wrong (or
+ * TPLR_ENOMEM, reason too_large, when the view does not fit in memory). */
 tplr_err tplr_codec_validate(const unsigned char *bytes, size_t n, const tplr_codec_expect *expect,
                              tplr_codec_view *view, tplr_codec_reason *reason);
 /* The same without the digest and signature checks, for inspecting a
@@ -220,7 +222,8 @@ tplr_err tplr_codec_sign(unsigned char *bytes, size_t n, const unsigned char sk[
 
 typedef struct tplr_codec_aggregator tplr_codec_aggregator;
 
-/* Scratch for up to max_peers containers of table's tensors. */
+/* Scratch for up to max_peers containers of table's tensors (the OpenMP
+ * thread count at creation; one call at a time). */
 tplr_err tplr_codec_aggregator_create(const tplr_codec_table *table, const tplr_codec_params *p, int max_peers,
                                       tplr_codec_aggregator **out);
 void tplr_codec_aggregator_free(tplr_codec_aggregator *a);

@@ -231,14 +231,14 @@ static int codec_combine(int argc, char **argv, int aggregate)
     expect_args ea = {NULL, NULL, -1, -1};
     const char *out = NULL;
     int threads = cli_default_threads(), json = 0;
-    cli_opt opts[] = {
+    cli_opt opts[] = { /* aggregate takes the first five */
         {"out", OPT_STR, &out, "FILE", "dense result (.safetensors, fp32, the containers' tensor names)", 1, 0},
         {"model", OPT_STR, &ea.model, "DIR", "check tensors against this model (default: the first container's)", 0, 0},
-        {"signer", OPT_STR, &ea.signer, "HEX", "refuse containers not signed by this public key", 0, 0},
         {"window", OPT_I64, &ea.window, "W", "refuse containers of another window", 0, 0},
-        {"uid", OPT_I64, &ea.uid, "U", "refuse containers of another uid", 0, 0},
         {"threads", OPT_INT, &threads, "N", "CPU threads (default: all)", 0, 0},
         {"json", OPT_FLAG, &json, NULL, "print a JSON summary", 0, 0},
+        {"signer", OPT_STR, &ea.signer, "HEX", "refuse a container not signed by this public key", 0, 0},
+        {"uid", OPT_I64, &ea.uid, "U", "refuse a container of another uid", 0, 0},
     };
     cli_cmd dec = {"tplr codec decode", "CONTAINER",
                    "Validates a container (signature included) and writes the dense pseudo-gradient it carries:\n"
@@ -248,7 +248,7 @@ static int codec_combine(int argc, char **argv, int aggregate)
                    "Validates containers and aggregates them as Templar's batch_decompress: per tensor, each\n"
                    "peer's values are scaled to at most the lower-median norm, then every position is the mean\n"
                    "of the values the peers sent for it. Any refused container stops the command.",
-                   NULL, opts, 7, 1, CC_MAX_FILES};
+                   NULL, opts, 5, 1, CC_MAX_FILES};
     cli_cmd *cmd = aggregate ? &agg : &dec;
     const char *pos[CC_MAX_FILES];
     int n_pos, r = cli_parse(cmd, argc, argv, pos, &n_pos);

@@ -1,5 +1,6 @@
-/* Reading a parsed record one tile at a time: its positions from either
- * index layout and its codes. */
+/* Reading a record's streams one tile at a time, for validation: its
+ * positions from either layout, every one checked against the tile size,
+ * and its codes. */
 #include "internal.h"
 
 void codec_cursor_init(codec_cursor *c, const tplr_codec_record *r)

@@ -186,7 +186,7 @@ void codec_quantize(const float *v, size_t n, int bins, int range, uint8_t *code
 /* deq[b] = lookup[b] + shift, in float. */
 void codec_dequant_table(const float *lookup, float shift, int bins, float *deq);
 
-/* ---- reading a record tile by tile ---- */
+/* ---- reading a record's streams tile by tile (validation) ---- */
 
 typedef struct codec_cursor {
     const tplr_codec_record *rec;
