@@ -82,6 +82,10 @@ typedef struct tplr_acts {
 
 /* Allocates a model (parameters and gradients zeroed) for a valid config. */
 tplr_err tplr_model_create(const tplr_model_config *cfg, tplr_model **out);
+/* The tensor table only (names, shapes, offsets, n_params): params, grads and
+ * the RoPE tables stay NULL. For tools that need a model's layout, not its
+ * weights; free with tplr_model_free. */
+tplr_err tplr_model_create_shapes(const tplr_model_config *cfg, tplr_model **out);
 void tplr_model_free(tplr_model *m);
 /* Hugging Face's initialization: normal(0, 0.02) for matrices and embeddings,
  * ones for norms, drawn from a counter-based generator: the same seed gives

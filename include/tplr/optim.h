@@ -1,7 +1,7 @@
 /* Inner optimizer: AdamW with decoupled weight decay and bias correction,
  * global-norm gradient clipping, and a learning-rate schedule of linear
- * warmup then cosine decay to eta_min_factor·lr. Outer optimizers come with
- * the codec. */
+ * warmup then cosine decay to eta_min_factor·lr. Outer optimizers are in
+ * tplr/outer.h. */
 #ifndef TPLR_OPTIM_H
 #define TPLR_OPTIM_H
 

@@ -18,5 +18,6 @@ int cmd_weights(int argc, char **argv);
 int cmd_metagraph(int argc, char **argv);
 int cmd_block(int argc, char **argv);
 int cmd_balance(int argc, char **argv);
+int cmd_codec(int argc, char **argv);
 
 #endif

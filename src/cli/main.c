@@ -18,6 +18,7 @@ static const command commands[] = {
     {"eval", cmd_eval, "mean loss and perplexity of a model on token samples"},
     {"data", cmd_data, "prepare and inspect token samples (data bytes, info, pool)"},
     {"tokenizer", cmd_tokenizer, "byte-level BPE: train, encode, decode (GPT-2 compatible)"},
+    {"codec", cmd_codec, "compress, inspect, decode and aggregate pseudo-gradients"},
     {"store", cmd_store, "objects in S3 buckets and folders (store put, get, ls, rm, head)"},
     {"wallet", cmd_wallet, "create and show Ed25519 wallets (wallet new, list, show)"},
     {"chain", cmd_chain, "run the ledger and write its genesis file (chain serve, genesis)"},

@@ -58,7 +58,8 @@ static void build_layout(tplr_model *m)
     m->n_matmul_params = per_layer * (size_t)c->layers + (size_t)(V * C);
 }
 
-tplr_err tplr_model_create(const tplr_model_config *cfg, tplr_model **out)
+/* The tensor table alone: names, shapes and offsets, no buffers. */
+static tplr_err create_layout(const tplr_model_config *cfg, tplr_model **out)
 {
     *out = NULL;
     TPLR_TRY(tplr_config_validate(cfg));
@@ -76,6 +77,19 @@ tplr_err tplr_model_create(const tplr_model_config *cfg, tplr_model **out)
         return tplr_fail(TPLR_ENOMEM, "allocating the model's tensor table");
     }
     build_layout(m);
+    *out = m;
+    return TPLR_OK;
+}
+
+tplr_err tplr_model_create_shapes(const tplr_model_config *cfg, tplr_model **out)
+{
+    return create_layout(cfg, out);
+}
+
+tplr_err tplr_model_create(const tplr_model_config *cfg, tplr_model **out)
+{
+    tplr_model *m;
+    TPLR_TRY(create_layout(cfg, &m));
     size_t half = (size_t)m->head_dim / 2, bytes = sizeof(float) * m->n_params;
     tplr_err e = tplr_alloc((void **)&m->params, bytes, "parameters");
     if (!e) e = tplr_alloc((void **)&m->grads, bytes, "gradients");

@@ -13,8 +13,9 @@ flags=(-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sa
        -I"$root/src/store" -DTPLR_DATA_DIR="\"$root/data\"")
 lib_sources=("$root"/src/base/*.c "$root/src/model/safetensors.c" "$root/src/model/config.c" "$root/src/data/npy.c" "$root/src/data/shard.c"
              "$root"/src/data/{tokenizer,tokenizer_load,pretokenize,unicode,unicode_tables,bytemap,gpt2_bytes}.c
+             "$root"/src/codec/*.c
              "$root/src/store/s3_parse.c" "$root/src/chain/ledger_tx.c" "$root/src/chain/address.c" "$root/src/chain/keys.c")
-for target in safetensors npy config shard tokenizer_load tokenizer_encode s3 ledger_tx; do
+for target in safetensors npy config shard tokenizer_load tokenizer_encode codec s3 ledger_tx; do
   "$cc" "${flags[@]}" "$here/fuzz_$target.c" "${lib_sources[@]}" -o "$out/fuzz_$target" -ljansson -lsodium -lm
   rm -rf "$out/corpus_$target"
   cp -r "$here/corpus/$target" "$out/corpus_$target"
