@@ -5,14 +5,17 @@
 #include <string.h>
 
 #include "tplr/rng.h"
-#include "tplr/sign.h"
+#include "tplr/keys.h"
 
 cu_keys cu_keys_make(unsigned char seed_byte)
 {
     cu_keys k;
     unsigned char seed[32];
     memset(seed, seed_byte, sizeof seed);
-    ASSERT_OK(tplr_ed25519_from_seed(seed, k.pk, k.sk));
+    tplr_keypair kp;
+    ASSERT_OK(tplr_keypair_from_seed(seed, &kp));
+    memcpy(k.pk, kp.pk, sizeof k.pk);
+    memcpy(k.sk, kp.sk, sizeof k.sk);
     return k;
 }
 

@@ -15,7 +15,7 @@
 #include "tplr/codec.h"
 #include "tplr/kernels.h"
 #include "tplr/mem.h"
-#include "tplr/sign.h"
+#include "tplr/keys.h"
 #include "tplr/timeutil.h"
 
 static void die(const char *what)
@@ -224,8 +224,11 @@ int main(int argc, char **argv)
         return 0;
     }
     unsigned char seed[32] = {7};
-    if (tplr_ed25519_from_seed(seed, c.pk, c.sk) || tplr_alloc((void **)&c.delta, sizeof(float) * c.t.n_floats, "delta"))
+    tplr_keypair kp;
+    if (tplr_keypair_from_seed(seed, &kp) || tplr_alloc((void **)&c.delta, sizeof(float) * c.t.n_floats, "delta"))
         die("setup");
+    memcpy(c.pk, kp.pk, sizeof c.pk);
+    memcpy(c.sk, kp.sk, sizeof c.sk);
     fill_delta(c.delta, c.t.n_floats, 1);
     bench_ratios(&c);
     bench_encode(&c);

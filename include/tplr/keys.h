@@ -1,4 +1,4 @@
-/* Ed25519 key pairs for the ledger and wallets (libsodium): a pair from a
+/* Ed25519 key pairs (libsodium) for wallets, the ledger and signed codec containers: a pair from a
  * 32-byte seed, detached signatures, and hexadecimal decoding of key
  * material. Secret keys are libsodium's 64-byte form (seed, public key). */
 #ifndef TPLR_KEYS_H
@@ -35,5 +35,9 @@ int tplr_key_verify(const unsigned char sig[TPLR_KEY_SIGNATURE], const void *msg
  * characters) into n bytes; 0 on success, -1 on another length or a non-hex
  * character. */
 int tplr_hex_decode(unsigned char *out, size_t n, const char *hex, size_t hex_len);
+
+/* Reads a seed file: 64 hexadecimal digits (either case), optionally followed
+ * by a newline; anything else is refused. */
+tplr_err tplr_key_seed_file(const char *path, unsigned char seed[TPLR_KEY_SEED]);
 
 #endif

@@ -8,7 +8,7 @@
 #include "tplr/config.h"
 #include "tplr/fileio.h"
 #include "tplr/hash.h"
-#include "tplr/sign.h"
+#include "tplr/keys.h"
 
 tplr_err cc_model_table(const char *dir, tplr_model **shapes, tplr_codec_table *t)
 {
@@ -24,15 +24,21 @@ tplr_err cc_model_table(const char *dir, tplr_model **shapes, tplr_codec_table *
 tplr_err cc_load_key(const char *path, unsigned char pk[32], unsigned char sk[64])
 {
     unsigned char seed[32];
-    TPLR_TRY(tplr_ed25519_seed_file(path, seed));
-    tplr_err e = tplr_ed25519_from_seed(seed, pk, sk);
-    memset(seed, 0, sizeof seed);
+    tplr_keypair kp;
+    TPLR_TRY(tplr_key_seed_file(path, seed));
+    tplr_err e = tplr_keypair_from_seed(seed, &kp);
+    if (!e) {
+        memcpy(pk, kp.pk, sizeof kp.pk);
+        memcpy(sk, kp.sk, sizeof kp.sk);
+    }
+    tplr_secret_wipe(seed, sizeof seed);
+    tplr_secret_wipe(&kp, sizeof kp);
     return e;
 }
 
 tplr_err cc_parse_pubkey(const char *hex, unsigned char pk[32])
 {
-    if (tplr_unhex(pk, 32, hex, strlen(hex)))
+    if (tplr_hex_decode(pk, 32, hex, strlen(hex)))
         return tplr_fail(TPLR_EINVAL, "a public key is 64 hexadecimal digits, not '%s'", hex);
     return TPLR_OK;
 }

@@ -4,7 +4,7 @@
 
 #include "internal.h"
 #include "tplr/hash.h"
-#include "tplr/sign.h"
+#include "tplr/keys.h"
 
 void codec_write_header(unsigned char *out, const tplr_codec_params *p, int n_tensors, uint64_t window, uint32_t uid,
                         const unsigned char hotkey[32])
@@ -64,7 +64,7 @@ tplr_err tplr_codec_sign(unsigned char *bytes, size_t n, const unsigned char sk[
     unsigned char msg[48];
     TPLR_TRY(tplr_blake2b(bytes + body, CODEC_DIGEST_BYTES, bytes, body));
     signed_message(bytes + body, msg);
-    return tplr_ed25519_sign(bytes + body + CODEC_DIGEST_BYTES, msg, sizeof msg, sk);
+    return tplr_key_sign(bytes + body + CODEC_DIGEST_BYTES, msg, sizeof msg, sk);
 }
 
 tplr_err tplr_codec_verify(const unsigned char *bytes, size_t n, tplr_codec_reason *reason)
@@ -81,7 +81,7 @@ tplr_err tplr_codec_verify(const unsigned char *bytes, size_t n, tplr_codec_reas
                          "truncated in transit)");
     }
     signed_message(digest, msg);
-    if (!tplr_ed25519_verify(bytes + body + CODEC_DIGEST_BYTES, msg, sizeof msg, bytes + 36)) {
+    if (!tplr_key_verify(bytes + body + CODEC_DIGEST_BYTES, msg, sizeof msg, bytes + 36)) {
         *reason = TPLR_CODEC_BAD_SIGNATURE;
         return tplr_fail(TPLR_EFORMAT, "container: the signature is not the header hotkey's");
     }

@@ -14,7 +14,7 @@ flags=(-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sa
 lib_sources=("$root"/src/base/*.c "$root/src/model/safetensors.c" "$root/src/model/config.c" "$root/src/data/npy.c" "$root/src/data/shard.c"
              "$root"/src/data/{tokenizer,tokenizer_load,pretokenize,unicode,unicode_tables,bytemap,gpt2_bytes}.c
              "$root"/src/codec/*.c
-             "$root/src/store/s3_parse.c" "$root/src/chain/ledger_tx.c" "$root/src/chain/address.c" "$root/src/chain/keys.c")
+             "$root/src/store/s3_parse.c" "$root/src/chain/ledger_tx.c" "$root/src/chain/address.c")
 # The library sources are compiled once (in parallel), then linked into each target.
 rm -rf "$out/obj" && mkdir -p "$out/obj"
 printf '%s\n' "${lib_sources[@]}" | xargs -P "$(nproc)" -I{} sh -c \

@@ -1,7 +1,10 @@
 #include "tplr/keys.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "tplr/fileio.h"
 
 _Static_assert(crypto_sign_SEEDBYTES == TPLR_KEY_SEED && crypto_sign_PUBLICKEYBYTES == TPLR_KEY_PUBLIC &&
                    crypto_sign_SECRETKEYBYTES == TPLR_KEY_SECRET && crypto_sign_BYTES == TPLR_KEY_SIGNATURE,
@@ -75,4 +78,23 @@ int tplr_hex_decode(unsigned char *out, size_t n, const char *hex, size_t hex_le
         out[i] = (unsigned char)(hi << 4 | lo);
     }
     return 0;
+}
+
+tplr_err tplr_key_seed_file(const char *path, unsigned char seed[TPLR_KEY_SEED])
+{
+    char *buf;
+    size_t n;
+    TPLR_TRY(tplr_read_file(path, 4096, &buf, &n));
+    size_t len = n;
+    if (len > 0 && buf[len - 1] == '\n')
+        len--;
+    if (len > 0 && buf[len - 1] == '\r')
+        len--;
+    int bad = tplr_hex_decode(seed, TPLR_KEY_SEED, buf, len);
+    sodium_memzero(buf, n);
+    free(buf);
+    if (bad)
+        return tplr_fail(TPLR_EFORMAT, "%s: a seed file holds a 32-byte Ed25519 seed as 64 hexadecimal digits "
+                         "(make one with `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > FILE`)", path);
+    return TPLR_OK;
 }
