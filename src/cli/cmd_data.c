@@ -1,4 +1,4 @@
-/* tplr data bytes */
+/* tplr data: bytes, info, pool (prepare is in cmd_data_prepare.c) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,14 +79,22 @@ static int data_bytes(int argc, char **argv)
     return 0;
 }
 
-/* One split (or file) of a data source, opened and fully checked. */
-static void print_source(const char *path, const char *split, int seq)
+/* One split (or file) of a data source, opened and fully checked; 1 when
+ * it is unusable (an empty split of a shard folder is not an error). */
+static int print_source(const char *path, const char *split, int seq)
 {
     tplr_samples s;
     tplr_samples_opts o = {.vocab = 1 << 30, .split = split, .sample_len = seq};
-    if (tplr_samples_open(path, &o, &s)) {
-        printf("  %-6s %s\n", split ? split : "", tplr_errmsg());
-        return;
+    tplr_err e = tplr_samples_open(path, &o, &s);
+    if (e == TPLR_ENOTFOUND && split) {
+        printf("  %-6s no samples\n", split);
+        return 0;
+    }
+    if (e) {
+        printf("  %-6s unusable (see below)\n", split ? split : "");
+        fflush(stdout);
+        cli_fail(tplr_errmsg());
+        return 1;
     }
     static const char *const kinds[] = {"2-D .npy rows", "tplr shards", "1-D .npy tokens (Templar)"};
     printf("  %-6s %lld samples of %d positions (%lld tokens) in %s%s", split ? split : "", (long long)s.n, s.T,
@@ -95,6 +103,7 @@ static void print_source(const char *path, const char *split, int seq)
         printf(" (%d files, %s tokens, vocabulary %u, EOS %d)\n", s.n_shards,
                s.shards[0].token_bytes == 2 ? "uint16" : "uint32", s.shards[0].vocab_size, s.eos);
     tplr_samples_close(&s);
+    return 0;
 }
 
 static int data_info(int argc, char **argv)
@@ -111,12 +120,12 @@ static int data_info(int argc, char **argv)
     char manifest[4300];
     snprintf(manifest, sizeof manifest, "%s/%s", pos[0], TPLR_SHARDS_MANIFEST);
     printf("%s\n", pos[0]);
-    if (tplr_path_exists(manifest)) {
-        print_source(pos[0], "train", 0);
-        print_source(pos[0], "val", 0);
-    } else
-        print_source(pos[0], NULL, seq);
-    return 0;
+    int bad;
+    if (tplr_path_exists(manifest))
+        bad = print_source(pos[0], "train", 0) | print_source(pos[0], "val", 0);
+    else
+        bad = print_source(pos[0], NULL, seq);
+    return bad;
 }
 
 static int data_pool(int argc, char **argv)
@@ -179,14 +188,17 @@ int cmd_data(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "bytes"))
         return data_bytes(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "prepare"))
+        return data_prepare(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "info"))
         return data_info(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "pool"))
         return data_pool(argc - 1, argv + 1);
     FILE *out = argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr;
-    fprintf(out, "usage: tplr data <bytes|info|pool> [options]\n\n"
-                 "  bytes  byte-level token rows from any files\n"
-                 "  info   check a data source and print what it holds\n"
-                 "  pool   the samples a miner trains on in a window, and their digest\n");
+    fprintf(out, "usage: tplr data <prepare|bytes|info|pool> [options]\n\n"
+                 "  prepare  tokenize text into a shard folder (samples, ids, train/val split)\n"
+                 "  bytes    byte-level token rows from any files\n"
+                 "  info     check a data source and print what it holds\n"
+                 "  pool     the samples a miner trains on in a window, and their digest\n");
     return out == stdout ? 0 : 2;
 }

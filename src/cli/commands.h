@@ -6,6 +6,8 @@ int cmd_model(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int data_prepare(int argc, char **argv); /* tplr data prepare (cmd_data_prepare.c) */
+int cmd_generate(int argc, char **argv);
 int cmd_tokenizer(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_wallet(int argc, char **argv);

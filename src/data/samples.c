@@ -72,7 +72,7 @@ static tplr_err open_shards(const char *dir, const tplr_samples_opts *o, tplr_sa
     else if (!json_is_array(list = json_object_get(m, split)))
         e = tplr_fail(TPLR_EFORMAT, "%s has no split '%s' (train or val)", path, split);
     else if (json_array_size(list) == 0)
-        e = tplr_fail(TPLR_EINVAL, "%s: the '%s' split is empty", path, split);
+        e = tplr_fail(TPLR_ENOTFOUND, "%s: the '%s' split is empty", path, split);
     else if (vocab > o->vocab)
         e = tplr_fail(TPLR_EMISMATCH, "%s: the shards' vocabulary (%d) is larger than the model's (%d)", dir, vocab,
                       o->vocab);

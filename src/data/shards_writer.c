@@ -20,26 +20,31 @@ struct tplr_shards_writer {
     int64_t tokens, documents;
     char (*files)[64]; /* shard files created so far */
     int n_files;
+    int made_dir; /* the folder did not exist before: abort removes it */
 };
 
 tplr_err tplr_shards_writer_create(const tplr_shards_params *p, tplr_shards_writer **out)
 {
     *out = NULL;
-    if (p->sample_len < 1 || p->vocab_size < 1 || p->shard_tokens < 1 || !(p->val_fraction >= 0 && p->val_fraction < 1))
-        return tplr_fail(TPLR_EINVAL, "shards: sample length, vocabulary and shard size must be positive and the "
-                         "validation fraction in [0, 1)");
+    if (p->sample_len < 2 || p->vocab_size < 1 || p->shard_tokens < 1 || !(p->val_fraction >= 0 && p->val_fraction < 1))
+        return tplr_fail(TPLR_EINVAL, "shards: a sample holds at least 2 tokens, vocabulary and shard size must be "
+                         "positive and the validation fraction in [0, 1)");
     if (p->eos >= p->vocab_size)
         return tplr_fail(TPLR_EINVAL, "shards: EOS id %d is outside the vocabulary of %d", p->eos, p->vocab_size);
     char manifest[4200];
     TPLR_TRY(tplr_path_join(manifest, sizeof manifest, p->dir, TPLR_SHARDS_MANIFEST));
     if (tplr_path_exists(manifest))
         return tplr_fail(TPLR_EINVAL, "%s already holds shards; remove it or choose another folder", p->dir);
+    int made_dir = !tplr_path_exists(p->dir);
     TPLR_TRY(tplr_mkdirs(p->dir));
     tplr_shards_writer *w = calloc(1, sizeof *w);
     if (!w || !(w->files = calloc(MAX_FILES, sizeof *w->files))) {
         free(w);
+        if (made_dir)
+            rmdir(p->dir);
         return tplr_fail(TPLR_ENOMEM, "out of memory");
     }
+    w->made_dir = made_dir;
     w->p = *p;
     snprintf(w->dir, sizeof w->dir, "%s", p->dir);
     w->p.dir = w->dir;
@@ -47,8 +52,7 @@ tplr_err tplr_shards_writer_create(const tplr_shards_params *p, tplr_shards_writ
     w->stream = fopen(w->stream_path, "w+b");
     if (!w->stream) {
         tplr_err e = tplr_fail_errno("cannot create %s", w->stream_path);
-        free(w->files);
-        free(w);
+        tplr_shards_writer_abort(w);
         return e;
     }
     *out = w;
@@ -248,5 +252,10 @@ void tplr_shards_writer_abort(tplr_shards_writer *w)
         if (tplr_path_join(path, sizeof path, w->dir, w->files[i]) == TPLR_OK)
             unlink(path);
     }
+    int made_dir = w->made_dir;
+    char dir[sizeof w->dir];
+    memcpy(dir, w->dir, sizeof dir);
     free_writer(w);
+    if (made_dir)
+        rmdir(dir); /* only succeeds when empty: never removes what others put there */
 }
