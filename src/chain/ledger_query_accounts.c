@@ -6,24 +6,40 @@
 #include "ledger_query.h"
 #include "tplr/address.h"
 
+/* Steps statement st on (block, index); on a row, returns a JSON object that
+ * holds the id, with the row in *out (reset it after reading); otherwise
+ * replies (404 naming what, or the database error) and returns NULL. */
+static json_t *row_by_id(request *q, stmt_id st, uint64_t block, uint64_t index, const char *what, sqlite3_stmt **out)
+{
+    sqlite3_stmt *s = db_stmt(q->c, st);
+    if (!s) {
+        reply_db_error(q);
+        return NULL;
+    }
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)block);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)index);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_reset(s);
+        reply_error(q->r, 404, "not_found", "no %s %llu-%llu", what, (unsigned long long)block,
+                    (unsigned long long)index);
+        return NULL;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "block", json_integer((json_int_t)block));
+    json_object_set_new(o, "index", json_integer((json_int_t)index));
+    *out = s;
+    return o;
+}
+
 void get_transfer(request *q)
 {
     uint64_t block, index;
     if (q->n_seg != 3 || seg_uint(q, 1, INT64_MAX, &block) || seg_uint(q, 2, UINT32_MAX, &index))
         return reply_error(q->r, 400, "bad_request", "use /v1/transfers/BLOCK/INDEX");
-    sqlite3_stmt *s = db_stmt(q->c, ST_TRANSFER_GET);
-    if (!s)
-        return reply_db_error(q);
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)block);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)index);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return reply_error(q->r, 404, "not_found", "no transfer %llu-%llu", (unsigned long long)block,
-                           (unsigned long long)index);
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "block", json_integer((json_int_t)block));
-    json_object_set_new(o, "index", json_integer((json_int_t)index));
+    sqlite3_stmt *s;
+    json_t *o = row_by_id(q, ST_TRANSFER_GET, block, index, "transfer", &s);
+    if (!o)
+        return;
     json_object_set_new(o, "from", address_json(sqlite3_column_blob(s, 0), sqlite3_column_bytes(s, 0)));
     json_object_set_new(o, "to", address_json(sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1)));
     json_object_set_new(o, "amount", json_integer(sqlite3_column_int64(s, 2)));
@@ -70,19 +86,10 @@ void get_extrinsic(request *q)
             return reply_error(q->r, 404, "not_found", "this signer has no extrinsic with that nonce");
     } else if (q->n_seg != 3 || seg_uint(q, 1, INT64_MAX, &block) || seg_uint(q, 2, UINT32_MAX, &index))
         return reply_error(q->r, 400, "bad_request", "use /v1/extrinsics/BLOCK/INDEX");
-    sqlite3_stmt *s = db_stmt(q->c, ST_EXT_GET);
-    if (!s)
-        return reply_db_error(q);
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)block);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)index);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return reply_error(q->r, 404, "not_found", "no extrinsic %llu-%llu", (unsigned long long)block,
-                           (unsigned long long)index);
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "block", json_integer((json_int_t)block));
-    json_object_set_new(o, "index", json_integer((json_int_t)index));
+    sqlite3_stmt *s;
+    json_t *o = row_by_id(q, ST_EXT_GET, block, index, "extrinsic", &s);
+    if (!o)
+        return;
     json_object_set_new(o, "op", json_string(tplr_tx_op_name((tplr_tx_op)sqlite3_column_int(s, 0))));
     json_object_set_new(o, "signer", address_json(sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1)));
     json_object_set_new(o, "nonce", json_integer(sqlite3_column_int64(s, 2)));
