@@ -90,10 +90,20 @@ tplr_err tplr_atomic_open(tplr_atomic_file *f, const char *path)
     if (strlen(path) + 32 >= sizeof f->tmp_path)
         return tplr_fail(TPLR_EINVAL, "path too long: %s", path);
     snprintf(f->path, sizeof f->path, "%s", path);
-    snprintf(f->tmp_path, sizeof f->tmp_path, "%s.tmp-%ld", path, (long)getpid());
-    f->fp = fopen(f->tmp_path, "wb");
-    if (!f->fp)
-        return tplr_fail_errno("cannot create %s", f->tmp_path);
+    /* Unique per process and per call, so threads writing the same path
+     * never share a temporary file. */
+    static _Atomic unsigned long counter;
+    snprintf(f->tmp_path, sizeof f->tmp_path, "%s.tmp-%ld-%lu", path, (long)getpid(), ++counter);
+    int fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 || !(f->fp = fdopen(fd, "wb"))) {
+        tplr_err e = tplr_fail_errno("cannot create %s", f->tmp_path);
+        if (fd >= 0) {
+            close(fd);
+            unlink(f->tmp_path);
+        }
+        f->tmp_path[0] = '\0';
+        return e;
+    }
     return TPLR_OK;
 }
 
