@@ -409,6 +409,30 @@ static void test_delta_ema(void **state)
     tplr_scoring_free(s);
 }
 
+
+/* docs/scoring.md's constants table lists every config row with its default. */
+static void test_docs_table(void **state)
+{
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/../docs/scoring.md", tu_src_dir());
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char doc[1 << 17];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    fclose(f);
+    doc[n] = '\0';
+    int rows;
+    const tplr_scoring_config_row *r = tplr_scoring_config_rows(&rows);
+    for (int i = 0; i < rows; i++) {
+        char want[256];
+        snprintf(want, sizeof want, "| `%s` | %s | %.10g | %s |", r[i].name, r[i].is_int ? "int" : "number",
+                 r[i].default_value, r[i].meaning);
+        if (!strstr(doc, want))
+            fail_msg("docs/scoring.md lacks the row: %s", want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_negative_rules),
         cmocka_unit_test(test_inactive_bma_tiny),
         cmocka_unit_test(test_delta_ema),
+        cmocka_unit_test(test_docs_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
