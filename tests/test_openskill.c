@@ -63,6 +63,11 @@ static void test_rejects(void **state)
     double bad[2] = {NAN, 0};
     assert_int_equal(tplr_openskill_rate(&p, r, bad, 2), TPLR_EINVAL);
     assert_int_equal(tplr_openskill_rate(&p, r, bad, 0), TPLR_EINVAL);
+    /* extreme ratings stay finite (the exponentials are taken relative to the largest) */
+    tplr_rating far[2] = {{1e6, 1}, {-1e6, 1}};
+    double fs[2] = {0, 1};
+    ASSERT_OK(tplr_openskill_rate(&p, far, fs, 2));
+    assert_true(isfinite(far[0].mu) && isfinite(far[1].mu) && far[0].sigma > 0 && far[1].sigma > 0);
     r[1].sigma = 0;
     double ok[2] = {1, 0};
     assert_int_equal(tplr_openskill_rate(&p, r, ok, 2), TPLR_EINVAL);

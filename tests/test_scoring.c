@@ -404,6 +404,9 @@ static void test_delta_ema(void **state)
     CLOSE(s->delta_ema, 1.8);
     tplr_scoring_observe_delta(s, NAN);
     CLOSE(s->delta_ema, 1.8);
+    CLOSE(tplr_scoring_ordinal(s, 3), 0);
+    s->uid[3].rating = (tplr_rating){30, 2};
+    CLOSE(tplr_scoring_ordinal(s, 3), 24);
     tplr_scoring_reset_uid(s, 3);
     tplr_scoring_reset_uid(s, -1);
     tplr_scoring_free(s);

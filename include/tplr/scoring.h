@@ -277,4 +277,15 @@ void tplr_scoring_observe_delta(tplr_scoring *s, double mean_abs_delta);
 /* This window's penalty events (at most TPLR_SCORING_MAX_EVENTS are kept). */
 const tplr_penalty_event *tplr_scoring_events(const tplr_scoring *s, int *n);
 
+/* uid's OpenSkill ordinal (mu - z*sigma; 0 for a new uid with the defaults). */
+double tplr_scoring_ordinal(const tplr_scoring *s, int uid);
+
+/* Every pair of the gather's validated containers (views[i] sent by uids[i]
+ * at times[i]) with its index overlap (tplr_codec_overlap_of), ready for
+ * tplr_scoring_overlap. pairs must hold n·(n-1)/2 entries. Fails on
+ * containers whose tensors differ (TPLR_EMISMATCH) or n out of range. */
+struct tplr_codec_view;
+tplr_err tplr_scoring_overlap_pairs(const struct tplr_codec_view *views, const uint16_t *uids, const double *times,
+                                    int n, tplr_overlap_pair *pairs, int *n_pairs);
+
 #endif

@@ -75,8 +75,13 @@ tplr_err tplr_openskill_rate(const tplr_openskill_params *p, tplr_rating *rating
     for (int j = 0; j < n; j++)
         csum += sig2[j] + beta2;
     const double c = sqrt(csum);
+    /* exp(mu/c) relative to the largest: every use is a ratio of these, so
+     * the shift changes nothing but overflow (and the last bits) */
+    double mu_max = mu[0];
+    for (int j = 1; j < n; j++)
+        mu_max = fmax(mu_max, mu[j]);
     for (int j = 0; j < n; j++)
-        e[j] = exp(mu[j] / c);
+        e[j] = exp((mu[j] - mu_max) / c);
     for (int q = 0; q < n; q++) {
         double sq = 0;
         for (int i = 0; i < n; i++)

@@ -24,8 +24,8 @@ typedef struct field {
 static const field uid_fields[] = {
     F(known, K_INT, 0, 1),
     F(rated, K_INT, 0, 1),
-    {"mu", K_DBL, offsetof(tplr_uid_score, rating.mu), -1e12, 1e12},
-    {"sigma", K_DBL, offsetof(tplr_uid_score, rating.sigma), 1e-300, 1e12},
+    {"mu", K_DBL, offsetof(tplr_uid_score, rating.mu), -1e6, 1e6},
+    {"sigma", K_DBL, offsetof(tplr_uid_score, rating.sigma), 1e-300, 1e6},
     F(gradient_score, K_DBL, -1e300, 1e300),
     F(binary_indicator, K_DBL, -1, 1),
     F(bma, K_DBL, -1, 1),

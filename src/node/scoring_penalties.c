@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "scoring_internal.h"
+#include "tplr/codec.h"
 #include "tplr/scoring.h"
 
 static int popcount(uint32_t v)
@@ -133,5 +134,24 @@ tplr_err tplr_scoring_activity(tplr_scoring *s, int uid, int active)
         s->uid[uid].known = 0; /* forgotten until it shows up again */
     } else
         sc_slash(s, uid, s->cfg.inactive_slash, 0, TPLR_PENALTY_INACTIVE, (double)inactive);
+    return TPLR_OK;
+}
+
+tplr_err tplr_scoring_overlap_pairs(const struct tplr_codec_view *views, const uint16_t *uids, const double *times,
+                                    int n, tplr_overlap_pair *pairs, int *n_pairs)
+{
+    *n_pairs = 0;
+    if (n < 0 || n > TPLR_SCORING_MAX_UIDS)
+        return tplr_fail(TPLR_EINVAL, "scoring: overlap pairs of %d containers", n);
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            tplr_codec_overlap o;
+            tplr_err e = tplr_codec_overlap_of(&views[i], &views[j], &o, NULL);
+            if (e != TPLR_OK)
+                return tplr_fail_ctx(e, "scoring: overlap of uids %d and %d", uids[i], uids[j]);
+            pairs[k++] = (tplr_overlap_pair){uids[i], uids[j], o.fraction, times[i], times[j]};
+        }
+    *n_pairs = k;
     return TPLR_OK;
 }

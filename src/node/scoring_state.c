@@ -332,3 +332,10 @@ tplr_err tplr_scoring_end_window(tplr_scoring *s)
     s->in_window = 0;
     return TPLR_OK;
 }
+
+double tplr_scoring_ordinal(const tplr_scoring *s, int uid)
+{
+    if (uid < 0 || uid >= TPLR_SCORING_MAX_UIDS)
+        return 0.0;
+    return s->uid[uid].rating.mu - s->cfg.openskill_z * s->uid[uid].rating.sigma;
+}
