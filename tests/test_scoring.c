@@ -409,6 +409,17 @@ static void test_delta_ema(void **state)
     CLOSE(tplr_scoring_ordinal(s, 3), 24);
     tplr_scoring_reset_uid(s, 3);
     tplr_scoring_reset_uid(s, -1);
+    /* a cancelled window rates nothing, and the state can be saved again */
+    tplr_eval_losses l = {10, 9, 10, 9.5};
+    ASSERT_OK(tplr_scoring_begin_window(s, 3));
+    ASSERT_OK(tplr_scoring_eval(s, 8, &l, 0));
+    tplr_scoring_cancel_window(s);
+    assert_false(s->in_window);
+    assert_int_equal(s->uid[8].rated, 0);
+    assert_int_equal(s->windows_scored, 0);
+    assert_int_equal(tplr_scoring_end_window(s), TPLR_EINVAL);
+    ASSERT_OK(tplr_scoring_begin_window(s, 4));
+    ASSERT_OK(tplr_scoring_eval(s, 8, &l, 0)); /* a new window may score it again */
     tplr_scoring_free(s);
 }
 

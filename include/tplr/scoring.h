@@ -226,8 +226,13 @@ void tplr_scoring_reset_uid(tplr_scoring *s, int uid);
 int tplr_scoring_is_naughty(const tplr_scoring *s, int uid, int64_t w);
 
 /* Starts window w (> the last one): clears the per-window game, events and
- * penalty bits. */
+ * penalty bits. A window begun and never ended is dropped (as by
+ * tplr_scoring_cancel_window). */
 tplr_err tplr_scoring_begin_window(tplr_scoring *s, int64_t w);
+/* Abandons the window begun (the gather failed, say): its game is dropped
+ * unrated; penalties already applied, and the BMA and histories of
+ * evaluations already recorded, stay. No-op outside a window. */
+void tplr_scoring_cancel_window(tplr_scoring *s);
 
 /* The gather's outcome: its peers (primary + reserve used), which of them
  * were skipped, and its success rate. Updates miss histories and applies the

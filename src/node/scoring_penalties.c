@@ -7,14 +7,6 @@
 #include "tplr/codec.h"
 #include "tplr/scoring.h"
 
-static int popcount(uint32_t v)
-{
-    int n = 0;
-    for (; v; v &= v - 1)
-        n++;
-    return n;
-}
-
 tplr_err tplr_scoring_gather(tplr_scoring *s, const uint16_t *peers, int n_peers, const uint16_t *skipped,
                              int n_skipped, double success_rate)
 {
@@ -51,7 +43,7 @@ tplr_err tplr_scoring_gather(tplr_scoring *s, const uint16_t *peers, int n_peers
             continue;
         }
         u->miss_streak++;
-        int misses = popcount(u->miss_bits);
+        int misses = __builtin_popcount(u->miss_bits);
         if (misses >= c->miss_reset_count)
             sc_reset(s, uid, 1, TPLR_PENALTY_GATHER_RESET, misses);
         else if (success_rate < c->gather_min_success)

@@ -167,6 +167,12 @@ tplr_err tplr_scoring_begin_window(tplr_scoring *s, int64_t w)
     return TPLR_OK;
 }
 
+void tplr_scoring_cancel_window(tplr_scoring *s)
+{
+    s->in_window = 0;
+    s->n_game = 0;
+}
+
 void tplr_scoring_observe_delta(tplr_scoring *s, double mean_abs_delta)
 {
     if (isfinite(mean_abs_delta) && mean_abs_delta >= 0)
@@ -261,14 +267,6 @@ static double ranked_measured(const tplr_scoring *s, int rank)
     return top[rank - 1];
 }
 
-static int popcount8(uint32_t v)
-{
-    int n = 0;
-    for (; v; v &= v - 1)
-        n++;
-    return n;
-}
-
 /* The negative-evaluation rules for the uids measured this window. */
 static void negative_rules(tplr_scoring *s)
 {
@@ -284,7 +282,7 @@ static void negative_rules(tplr_scoring *s)
             u->excluded = 0;
             continue;
         }
-        int negs = popcount8(u->neg_bits);
+        int negs = __builtin_popcount(u->neg_bits);
         if (u->neg_count > 0 && negs > c->negative_fraction * u->neg_count)
             sc_slash(s, uid, c->negative_slash, 0, TPLR_PENALTY_NEGATIVE, negs);
         u->excluded = u->neg_streak >= c->negative_streak;
