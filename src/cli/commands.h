@@ -21,5 +21,8 @@ int cmd_metagraph(int argc, char **argv);
 int cmd_block(int argc, char **argv);
 int cmd_balance(int argc, char **argv);
 int cmd_codec(int argc, char **argv);
+int cmd_miner(int argc, char **argv);     /* cmd_node.c */
+int cmd_validator(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 #endif
