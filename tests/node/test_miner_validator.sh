@@ -2,7 +2,8 @@
 # Two miners and a validator on a local ledger and folder buckets, tiny model:
 # the miners' loss falls, every node's model fingerprint agrees after each
 # outer step, weights land on the ledger with positive weight for both
-# miners, and a validator killed with SIGKILL resumes with its scores.
+# miners, a miner joining late catches up from the leader's checkpoint and
+# aggregates, and a validator killed with SIGKILL resumes with its scores.
 # usage: test_miner_validator.sh PATH/TO/tplr
 TPLR=$(realpath "${1:?usage: test_miner_validator.sh PATH/TO/tplr}")
 here=$(dirname "$(realpath "$0")")
@@ -17,7 +18,7 @@ done
 expect_fail "config: unknown key" "unknown config key 'inner_stepz'" "$TPLR" config show --set inner_stepz=3
 expect_fail "miner: bad adversary" "unknown adversary" "$TPLR" miner --wallet x --store s --dir d --adversary evil
 
-net_setup m1 m2
+net_setup m1 m2 m3
 "$TPLR" config show --config net.json | jq -e '.inner_steps == 4 and .burn_uid == 0 and .outer_lr == 0.9' >/dev/null &&
   ok "config show applies the file" || bad "config show"
 
@@ -36,6 +37,12 @@ for m in m1 m2; do
   mpids+=($!)
   pids+=($!)
 done
+
+# a third miner joins late: it catches up from the checkpoint and the aggregates
+wait_windows val 4 60 && ok "the validator processed 4 windows" || bad "validator: $(tail -n 3 val1.log)"
+"$TPLR" miner --wallet m3 --store "$work/b/m3" --dir m3 "${common[@]}" --windows 4 2>m3.log &
+mpids+=($!)
+pids+=($!)
 
 # the validator runs 5 windows, then is killed without warning and restarted
 wait_windows val 5 60 && ok "the validator processed 5 windows" || bad "validator: $(tail -n 3 val1.log)"
@@ -66,16 +73,10 @@ for m in m1 m2; do
 done
 
 # every node's model is the same after every window both processed
-mismatch=0 compared=0
-while read -r w fp; do
-  for m in m1 m2; do
-    other=$(win $m "select(.window == $w) | .fingerprint" | tr -d '"')
-    [ -z "$other" ] && continue
-    compared=$((compared + 1))
-    [ "$other" = "$fp" ] || { mismatch=$((mismatch + 1)); echo "window $w: validator $fp, $m $other"; }
-  done
-done < <(win val '"\(.window) \(.fingerprint)"' | tr -d '"')
-[ "$compared" -ge 12 ] && [ "$mismatch" = 0 ] && ok "fingerprints agree ($compared comparisons, across the restart)" ||
+grep -q "loaded the checkpoint of window" m3.log && ok "the late miner loaded the leader's checkpoint" ||
+  bad "the late miner did not load a checkpoint: $(head -n 5 m3.log)"
+read -r compared mismatch < <(compare_fingerprints val m1 m2 m3)
+[ "$compared" -ge 16 ] && [ "$mismatch" = 0 ] && ok "fingerprints agree ($compared comparisons, across the restart)" ||
   bad "fingerprints: $mismatch of $compared differ"
 
 # weights on the ledger: each miner positive in the validator's weights at some point
