@@ -40,9 +40,9 @@ done
 
 # a third miner joins late: it catches up from the checkpoint and the aggregates
 wait_windows val 4 60 && ok "the validator processed 4 windows" || bad "validator: $(tail -n 3 val1.log)"
-"$TPLR" miner --wallet m3 --store "$work/b/m3" --dir m3 "${common[@]}" --windows 4 2>m3.log &
-mpids+=($!)
-pids+=($!)
+"$TPLR" miner --wallet m3 --store "$work/b/m3" --dir m3 "${common[@]}" 2>m3.log &
+m3pid=$!
+pids+=($m3pid)
 
 # the validator runs 5 windows, then is killed without warning and restarted
 wait_windows val 5 60 && ok "the validator processed 5 windows" || bad "validator: $(tail -n 3 val1.log)"
@@ -62,6 +62,12 @@ grep -q "scores of $scored windows loaded" val2.log && ok "restart loaded the sc
   bad "restart did not load the scores: $(head -n 3 val2.log)"
 after=$(jq .windows_scored val/scores.json)
 [ "$after" -gt "$scored" ] && ok "scoring continued ($scored -> $after windows)" || bad "windows_scored $scored -> $after"
+# SIGTERM stops a miner cleanly
+wait_windows m3 3 60 || bad "the late miner: $(tail -n 3 m3.log)"
+kill -TERM $m3pid
+wait $m3pid && ok "SIGTERM: the miner exits 0" || bad "SIGTERM: exit $?: $(tail -n 3 m3.log)"
+jq -e 'select(.event == "stop") | .interrupted' m3/metrics.jsonl >/dev/null && ok "SIGTERM: stop line, interrupted" ||
+  bad "SIGTERM: no stop line"
 for p in "${mpids[@]}"; do wait "$p" || bad "a miner failed: $(tail -n 3 m1.log m2.log)"; done
 jq -e 'select(.event == "stop")' m1/metrics.jsonl >/dev/null && ok "miners wrote their stop line" || bad "no stop line"
 
