@@ -11,91 +11,32 @@
 #include <time.h>
 
 #include "tplr/fileio.h"
+#include "tplr/http_reply.h"
 #include "tplr/log.h"
 #include "tplr/signals.h"
 #include "tplr/timeutil.h"
 
 #define TX_PREFIX "/v1/tx/"
 
-static const char *status_text(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    }
-    return "Internal Server Error";
-}
-
-/* Header and body in one write. */
-static int send_json(struct mg_connection *conn, int status, const char *body, size_t len, int close)
-{
-    char head[256];
-    int h = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-                     "Cache-Control: no-store\r\n%s\r\n",
-                     status, status_text(status), len, close ? "Connection: close\r\n" : "");
-    char *buf = malloc((size_t)h + len);
-    if (buf) {
-        memcpy(buf, head, (size_t)h);
-        memcpy(buf + h, body, len);
-        mg_write(conn, buf, (size_t)h + len);
-        free(buf);
-    }
-    return status;
-}
-
-static int send_error(struct mg_connection *conn, int status, const char *code, const char *msg, int close)
-{
-    char body[512];
-    int n = snprintf(body, sizeof body, "{\"error\":\"%s\",\"code\":\"%s\"}", msg, code);
-    if (close)
-        mg_disable_connection_keep_alive(conn);
-    return send_json(conn, status, body, (size_t)n, close);
-}
-
-/* Reads the body, at most TPLR_TX_JSON_MAX bytes; -1 when it is larger. */
-static long read_body(struct mg_connection *conn, long long declared, char *buf)
-{
-    if (declared > TPLR_TX_JSON_MAX)
-        return -1;
-    long got = 0;
-    for (;;) {
-        int r = mg_read(conn, buf + got, (size_t)(TPLR_TX_JSON_MAX + 1 - got));
-        if (r <= 0)
-            break;
-        got += r;
-        if (got > TPLR_TX_JSON_MAX)
-            return -1;
-    }
-    return got;
-}
-
 static int handle_tx(struct mg_connection *conn, tplr_ledger *l, const char *path, long long declared)
 {
     tplr_tx_op op;
     if (tplr_tx_op_parse(path + strlen(TX_PREFIX), &op))
-        return send_error(conn, 404, "not_found", "no such transaction: use /v1/tx/register, stake, unstake, "
+        return tplr_http_send_error(conn, 404, "not_found", "no such transaction: use /v1/tx/register, stake, unstake, "
                           "commit, set_weights or transfer", 0);
     char *body = malloc(TPLR_TX_JSON_MAX + 1);
     if (!body)
-        return send_error(conn, 500, "internal", "out of memory", 1);
-    long n = read_body(conn, declared, body);
+        return tplr_http_send_error(conn, 500, "internal", "out of memory", 1);
+    long n = tplr_http_read_body(conn, declared, body, TPLR_TX_JSON_MAX);
     if (n < 0) {
         free(body);
-        return send_error(conn, 413, "too_large", "the request body is larger than 65536 bytes", 1);
+        return tplr_http_send_error(conn, 413, "too_large", "the request body is larger than 65536 bytes", 1);
     }
     tplr_ledger_reply r;
     tplr_ledger_submit(l, op, body, (size_t)n, &r);
     free(body);
-    int status = r.body ? send_json(conn, r.status, r.body, r.body_len, 0)
-                        : send_error(conn, 500, "internal", "out of memory", 1);
+    int status = r.body ? tplr_http_send_json(conn, r.status, r.body, r.body_len, 0)
+                        : tplr_http_send_error(conn, 500, "internal", "out of memory", 1);
     tplr_ledger_reply_free(&r);
     return status;
 }
@@ -110,13 +51,13 @@ static int handle(struct mg_connection *conn, void *data)
     if (is_tx && is_post)
         return handle_tx(conn, l, path, ri->content_length);
     if (is_tx || !is_get)
-        return send_error(conn, 405, "method_not_allowed",
+        return tplr_http_send_error(conn, 405, "method_not_allowed",
                           is_tx ? "transactions are POSTed" : "reads use GET; transactions POST to /v1/tx/<op>",
                           ri->content_length > 0);
     tplr_ledger_reply r;
     tplr_ledger_get(l, path, ri->query_string, &r);
-    int status = r.body ? send_json(conn, r.status, r.body, r.body_len, 0)
-                        : send_error(conn, 500, "internal", "out of memory", 1);
+    int status = r.body ? tplr_http_send_json(conn, r.status, r.body, r.body_len, 0)
+                        : tplr_http_send_error(conn, 500, "internal", "out of memory", 1);
     tplr_ledger_reply_free(&r);
     return status;
 }

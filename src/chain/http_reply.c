@@ -1,0 +1,80 @@
+/* Replies from civetweb handlers (the ledger server, the tournament API). */
+#include "tplr/http_reply.h"
+
+#include <civetweb.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *tplr_http_status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    }
+    return "Internal Server Error";
+}
+
+int tplr_http_send(struct mg_connection *conn, int status, const char *content_type, const char *body, size_t len,
+                   int close)
+{
+    char head[320];
+    int h = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "Cache-Control: no-store\r\n%s\r\n",
+                     status, tplr_http_status_text(status), content_type, len, close ? "Connection: close\r\n" : "");
+    char *buf = malloc((size_t)h + len);
+    if (buf) {
+        memcpy(buf, head, (size_t)h);
+        memcpy(buf + h, body, len);
+        mg_write(conn, buf, (size_t)h + len);
+        free(buf);
+    }
+    return status;
+}
+
+int tplr_http_send_json(struct mg_connection *conn, int status, const char *body, size_t len, int close)
+{
+    return tplr_http_send(conn, status, "application/json", body, len, close);
+}
+
+int tplr_http_send_error(struct mg_connection *conn, int status, const char *code, const char *msg, int close)
+{
+    json_t *j = json_pack("{s:s, s:s}", "error", msg, "code", code);
+    char *body = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    if (close)
+        mg_disable_connection_keep_alive(conn);
+    static const char fallback[] = "{\"error\":\"out of memory\",\"code\":\"internal\"}";
+    int r = body ? tplr_http_send_json(conn, status, body, strlen(body), close)
+                 : tplr_http_send_json(conn, 500, fallback, sizeof fallback - 1, 1);
+    free(body);
+    return r;
+}
+
+long tplr_http_read_body(struct mg_connection *conn, long long declared, char *buf, size_t cap)
+{
+    if (declared > (long long)cap)
+        return -1;
+    size_t got = 0;
+    for (;;) {
+        int r = mg_read(conn, buf + got, cap + 1 - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        if (got > cap)
+            return -1;
+    }
+    return (long)got;
+}
