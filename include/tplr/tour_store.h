@@ -114,6 +114,8 @@ tplr_err tplr_tour_store_evaluations(tplr_tour_store *s, int64_t id, tplr_tour_e
 tplr_err tplr_tour_store_list(tplr_tour_store *s, int limit, tplr_tour_submission **subs, int *n);
 /* Every scored submission in id order, for tplr_tour_pick_winner (free *out). */
 tplr_err tplr_tour_store_scored(tplr_tour_store *s, tplr_tour_scored **out, int *n);
+/* The current winner by tplr_tour_pick_winner (0 when nothing is scored). */
+tplr_err tplr_tour_store_winner(tplr_tour_store *s, double threshold, int64_t *id);
 /* Submissions waiting or being evaluated. */
 tplr_err tplr_tour_store_pending(tplr_tour_store *s, int *n);
 

@@ -592,3 +592,14 @@ tplr_err tplr_tour_store_pending(tplr_tour_store *s, int *n)
     pthread_mutex_unlock(&s->mu);
     return e;
 }
+
+tplr_err tplr_tour_store_winner(tplr_tour_store *s, double threshold, int64_t *id)
+{
+    tplr_tour_scored *sc;
+    int n;
+    TPLR_TRY(tplr_tour_store_scored(s, &sc, &n));
+    int w = tplr_tour_pick_winner(sc, n, threshold);
+    *id = w >= 0 ? sc[w].id : 0;
+    free(sc);
+    return TPLR_OK;
+}

@@ -1,0 +1,333 @@
+/* The tournament's HTTP API on civetweb: routes, reads from the store, and
+ * the submission endpoint (signature, clock, fee, copies). */
+#include "tplr/tour_api.h"
+
+#include <civetweb.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_json.h"
+#include "tplr/address.h"
+#include "tplr/http_reply.h"
+#include "tplr/log.h"
+#include "tplr/timeutil.h"
+#include "tplr/tour_payment.h"
+#include "tplr/tour_request.h"
+
+struct tplr_tour_api {
+    tplr_tour_api_opts o;
+    struct mg_context *ctx;
+    pthread_mutex_t chain_mu; /* one ledger client, for one request at a time */
+    tplr_chain *chain;
+    char ledger_url[512];
+};
+
+static int send_jobj(struct mg_connection *conn, int status, json_t *j)
+{
+    char *body = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    if (!body)
+        return tplr_http_send_error(conn, 500, "internal", "out of memory", 1);
+    int r = tplr_http_send_json(conn, status, body, strlen(body), 0);
+    free(body);
+    return r;
+}
+
+static int send_internal(struct mg_connection *conn)
+{
+    return tplr_http_send_error(conn, 500, "internal", tplr_errmsg(), 0);
+}
+
+/* A path segment of digits as an id in 1..2^62. */
+static int parse_id(const char *s, size_t n, int64_t *id)
+{
+    if (n == 0 || n > 18)
+        return -1;
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v < 1)
+        return -1;
+    *id = v;
+    return 0;
+}
+
+static int get_health(struct mg_connection *conn, tplr_tour_api *a)
+{
+    int pending = 0;
+    int64_t winner = 0;
+    if (tplr_tour_store_pending(a->o.store, &pending) || tplr_tour_store_winner(a->o.store, a->o.win_threshold, &winner))
+        return send_internal(conn);
+    char payee[TPLR_ADDRESS_MAX], hotkey[TPLR_ADDRESS_MAX];
+    tplr_address_encode(a->o.payee, payee);
+    tplr_address_encode(a->o.hotkey, hotkey);
+    json_t *j = json_pack("{s:s, s:i, s:s, s:s, s:I, s:i, s:o, s:s, s:i, s:f, s:f}", "status", "ok", "version",
+                          TPLR_TOUR_REQUEST_VERSION, "hotkey", hotkey, "payee", payee, "fee", (json_int_t)a->o.fee,
+                          "pending", pending, "winner", winner ? json_integer(winner) : json_null(), "preset",
+                          a->o.preset ? a->o.preset : "", "evals", a->o.evals, "copy_threshold", a->o.copy_threshold,
+                          "win_threshold", a->o.win_threshold);
+    return send_jobj(conn, 200, j);
+}
+
+static int get_leaderboard(struct mg_connection *conn, tplr_tour_api *a, const char *query)
+{
+    int limit = TPLR_TOUR_LIST_DEFAULT;
+    if (query && *query) {
+        char v[16];
+        int n = mg_get_var(query, strlen(query), "limit", v, sizeof v);
+        if (n == -1 && strstr(query, "limit"))
+            n = -2;
+        if (n != -1) {
+            char *end;
+            long x = n > 0 ? strtol(v, &end, 10) : 0;
+            if (n <= 0 || *end || x < 1 || x > TPLR_TOUR_LIST_MAX)
+                return tplr_http_send_error(conn, 400, "bad_request", "limit must be an integer from 1 to 1000", 0);
+            limit = (int)x;
+        }
+    }
+    tplr_tour_submission *subs;
+    int n;
+    int64_t winner;
+    if (tplr_tour_store_winner(a->o.store, a->o.win_threshold, &winner) ||
+        tplr_tour_store_list(a->o.store, limit, &subs, &n))
+        return send_internal(conn);
+    json_t *rows = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *s = tour_submission_json(&subs[i], winner);
+        json_object_set_new(s, "rank", subs[i].has_score ? json_integer(i + 1) : json_null());
+        json_array_append_new(rows, s);
+    }
+    free(subs);
+    json_t *j = json_pack("{s:o, s:f, s:o}", "winner", winner ? json_integer(winner) : json_null(), "win_threshold",
+                          a->o.win_threshold, "entries", rows);
+    return send_jobj(conn, 200, j);
+}
+
+static int get_submission(struct mg_connection *conn, tplr_tour_api *a, int64_t id, int evaluations)
+{
+    tplr_tour_submission s;
+    tplr_err e = tplr_tour_store_get(a->o.store, id, &s);
+    if (e == TPLR_ENOTFOUND)
+        return tplr_http_send_error(conn, 404, "not_found", tplr_errmsg(), 0);
+    int64_t winner;
+    if (e || tplr_tour_store_winner(a->o.store, a->o.win_threshold, &winner))
+        return send_internal(conn);
+    if (evaluations) {
+        tplr_tour_eval_row *rows;
+        int n;
+        if (tplr_tour_store_evaluations(a->o.store, id, &rows, &n))
+            return send_internal(conn);
+        json_t *arr = json_array();
+        for (int i = 0; i < n; i++)
+            json_array_append_new(arr, tour_run_json(&rows[i]));
+        free(rows);
+        return send_jobj(conn, 200, json_pack("{s:I, s:s, s:o}", "submission_id", (json_int_t)id, "status",
+                                              tplr_tour_status_name(s.status), "evaluations", arr));
+    }
+    json_t *j = tour_submission_json(&s, winner);
+    if (tplr_tour_status_public(s.status)) { /* the source is hidden until evaluated */
+        char *code;
+        size_t len;
+        if (tplr_tour_store_code(a->o.store, id, &code, &len)) {
+            json_decref(j);
+            return send_internal(conn);
+        }
+        json_object_set_new(j, "code", json_stringn(code, len));
+        free(code);
+    } else {
+        json_object_set_new(j, "code", json_null());
+    }
+    return send_jobj(conn, 200, j);
+}
+
+/* The ledger client, (re)connected on demand; call with chain_mu held. */
+static tplr_err chain_locked(tplr_tour_api *a, tplr_chain **c)
+{
+    if (!a->chain) {
+        tplr_chain_opts co = {5000, 2, 200};
+        TPLR_TRY(tplr_chain_connect(a->ledger_url, &co, &a->chain));
+    }
+    *c = a->chain;
+    return TPLR_OK;
+}
+
+/* The fee and the hotkey's uid. 0 to go on, else the answer was sent (*status). */
+static int check_fee(struct mg_connection *conn, tplr_tour_api *a, const tplr_tour_request *r, tplr_tour_payment *p,
+                     int *status)
+{
+    memset(p, 0, sizeof *p);
+    p->uid = -1;
+    if (a->o.fee > 0 && !r->has_payment)
+        return *status = tplr_http_send_error(conn, 402, "payment_required", "this validator charges a fee: "
+                                              "transfer it to the payee of GET /health and send the transfer id", 0);
+    if (a->o.fee > 0 && tplr_tour_store_payment_used(a->o.store, r->pay_block, r->pay_index))
+        return *status = tplr_http_send_error(conn, 409, "payment_used", "this transfer already paid for a "
+                                              "submission: pay the fee again with a new transfer", 0);
+    if (!a->ledger_url[0])
+        return 0;
+    pthread_mutex_lock(&a->chain_mu);
+    tplr_chain *c;
+    tplr_err e = chain_locked(a, &c);
+    if (!e)
+        e = a->o.fee > 0 ? tplr_tour_payment_check(c, r->hotkey, r->pay_block, r->pay_index, a->o.payee, a->o.fee, p)
+                         : tplr_tour_hotkey_owner(c, r->hotkey, p);
+    if (e && e != TPLR_EREFUSED) { /* the connection may be broken: start afresh next time */
+        tplr_chain_close(a->chain);
+        a->chain = NULL;
+    }
+    pthread_mutex_unlock(&a->chain_mu);
+    if (e == TPLR_EREFUSED)
+        return *status = tplr_http_send_error(conn, strcmp(p->reason, "not_registered") ? 402 : 403, p->reason,
+                                              tplr_errmsg(), 0);
+    if (e)
+        return *status = tplr_http_send_error(conn, 503, "ledger_unavailable", tplr_errmsg(), 0);
+    return 0;
+}
+
+static int submit_parsed(struct mg_connection *conn, tplr_tour_api *a, tplr_tour_request *r)
+{
+    if (!tplr_tour_request_verify(r))
+        return tplr_http_send_error(conn, 401, "bad_signature", "the signature is not the hotkey's over the canonical "
+                                    "submission text (docs/formats.md, \"Tournament submission request\")", 0);
+    double skew = (double)r->timestamp_ms / 1000 - tplr_wall_time();
+    if (skew > TPLR_TOUR_CLOCK_SKEW_S || skew < -TPLR_TOUR_CLOCK_SKEW_S)
+        return tplr_http_send_error(conn, 400, "stale_request", "timestamp_ms is more than 300 s away from the "
+                                    "server's clock: sign a fresh request (and check your clock)", 0);
+    tplr_tour_payment p;
+    int status = 0;
+    if (check_fee(conn, a, r, &p, &status))
+        return status;
+    tplr_tour_fp fp;
+    if (tplr_tour_fingerprint(r->code, r->code_len, &fp))
+        return send_internal(conn);
+    int has_payment = a->o.fee > 0;
+    tplr_tour_new n = {r->hotkey, p.uid, r->code, r->code_len, r->code_sha256, &fp, has_payment, r->pay_block,
+                       r->pay_index, p.coldkey, p.paid};
+    int64_t id = 0;
+    tplr_tour_refusal why;
+    tplr_err e = tplr_tour_store_add(a->o.store, &n, a->o.copy_threshold, &id, &why);
+    tplr_tour_fp_free(&fp);
+    if (e == TPLR_EREFUSED)
+        return tplr_http_send_error(conn, 409, why.code, tplr_errmsg(), 0);
+    if (e)
+        return send_internal(conn);
+    char hk[TPLR_ADDRESS_MAX];
+    tplr_address_encode(r->hotkey, hk);
+    tplr_info("tournament: submission %lld from %s (uid %d, %zu bytes)", (long long)id, hk, p.uid, r->code_len);
+    return send_jobj(conn, 201, json_pack("{s:I, s:s}", "submission_id", (json_int_t)id, "status", "pending"));
+}
+
+static int post_submission(struct mg_connection *conn, tplr_tour_api *a, long long declared)
+{
+    char *body = malloc(TPLR_TOUR_BODY_MAX + 1);
+    if (!body)
+        return tplr_http_send_error(conn, 500, "internal", "out of memory", 1);
+    long n = tplr_http_read_body(conn, declared, body, TPLR_TOUR_BODY_MAX);
+    if (n < 0) {
+        free(body);
+        return tplr_http_send_error(conn, 413, "too_large", "the request body is larger than 2 MiB", 1);
+    }
+    tplr_tour_request r;
+    tplr_err e = tplr_tour_request_parse(body, (size_t)n, &r);
+    free(body);
+    if (e)
+        return tplr_http_send_error(conn, 400, "bad_request", tplr_errmsg(), 0);
+    int status = submit_parsed(conn, a, &r);
+    tplr_tour_request_free(&r);
+    return status;
+}
+
+static int handle(struct mg_connection *conn, void *data)
+{
+    tplr_tour_api *a = data;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    const char *path = ri->local_uri ? ri->local_uri : "/";
+    int get = !strcmp(ri->request_method, "GET"), post = !strcmp(ri->request_method, "POST");
+    static const char sub[] = "/submissions";
+    size_t ns = sizeof sub - 1;
+    if (!strcmp(path, sub) || !strcmp(path, "/submissions/")) {
+        if (post)
+            return post_submission(conn, a, ri->content_length);
+        return tplr_http_send_error(conn, 405, "method_not_allowed", "submissions are POSTed to /submissions",
+                                    ri->content_length > 0);
+    }
+    if (!get)
+        return tplr_http_send_error(conn, 405, "method_not_allowed", "only POST /submissions changes anything; "
+                                    "everything else is GET", ri->content_length > 0);
+    if (!strcmp(path, "/") || !strcmp(path, "/index.html"))
+        return tplr_http_send(conn, 200, "text/html; charset=utf-8", tplr_tour_page_html, strlen(tplr_tour_page_html), 0);
+    if (!strcmp(path, "/health"))
+        return get_health(conn, a);
+    if (!strcmp(path, "/leaderboard"))
+        return get_leaderboard(conn, a, ri->query_string);
+    if (!strncmp(path, sub, ns) && path[ns] == '/') {
+        const char *idp = path + ns + 1, *slash = strchr(idp, '/');
+        int64_t id;
+        size_t idn = slash ? (size_t)(slash - idp) : strlen(idp);
+        int evals = slash && !strcmp(slash, "/evaluations");
+        if ((slash && !evals) || parse_id(idp, idn, &id))
+            return tplr_http_send_error(conn, 404, "not_found", "use /submissions/{id} or /submissions/{id}/evaluations "
+                                        "with a numeric id", 0);
+        return get_submission(conn, a, id, evals);
+    }
+    return tplr_http_send_error(conn, 404, "not_found", "no such endpoint: GET /, /health, /leaderboard, "
+                                "/submissions/{id}, /submissions/{id}/evaluations; POST /submissions", 0);
+}
+
+tplr_err tplr_tour_api_start(const tplr_tour_api_opts *o, tplr_tour_api **out, int *port)
+{
+    if (o->fee < 0)
+        return tplr_fail(TPLR_EINVAL, "the fee cannot be negative");
+    if (o->fee > 0 && !(o->ledger_url && *o->ledger_url))
+        return tplr_fail(TPLR_EINVAL, "a fee needs a ledger to check payments on: give its URL");
+    if (!(o->copy_threshold > 0 && o->copy_threshold <= 1))
+        return tplr_fail(TPLR_EINVAL, "the copy threshold must be in (0, 1], not %g", o->copy_threshold);
+    tplr_tour_api *a = calloc(1, sizeof *a);
+    if (!a)
+        return tplr_fail(TPLR_ENOMEM, "out of memory");
+    a->o = *o;
+    if (o->ledger_url)
+        snprintf(a->ledger_url, sizeof a->ledger_url, "%s", o->ledger_url);
+    pthread_mutex_init(&a->chain_mu, NULL);
+    char threads[16];
+    snprintf(threads, sizeof threads, "%d", o->threads > 0 ? o->threads : 8);
+    const char *options[] = {"listening_ports", o->listen, "num_threads", threads, "enable_keep_alive", "yes",
+                             "request_timeout_ms", "30000", NULL};
+    struct mg_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    struct mg_init_data init = {&cb, a, options};
+    unsigned code = 0;
+    char text[256] = "";
+    struct mg_error_data err = {&code, text, sizeof text};
+    signal(SIGPIPE, SIG_IGN);
+    mg_init_library(0);
+    a->ctx = mg_start2(&init, &err);
+    if (!a->ctx) {
+        pthread_mutex_destroy(&a->chain_mu);
+        free(a);
+        return tplr_fail(TPLR_EIO, "cannot listen on %s: %s (is the port taken? try another --listen)", o->listen,
+                         text[0] ? text : "civetweb failed to start");
+    }
+    mg_set_request_handler(a->ctx, "/", handle, a);
+    struct mg_server_port ports[4];
+    *port = mg_get_server_ports(a->ctx, 4, ports) > 0 ? ports[0].port : 0;
+    *out = a;
+    return TPLR_OK;
+}
+
+void tplr_tour_api_stop(tplr_tour_api *a)
+{
+    if (!a)
+        return;
+    mg_stop(a->ctx);
+    tplr_chain_close(a->chain);
+    pthread_mutex_destroy(&a->chain_mu);
+    free(a);
+}
