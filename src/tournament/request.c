@@ -39,7 +39,7 @@ static tplr_err parse_payment(json_t *p, tplr_tour_request *r)
         return tplr_fail(TPLR_EFORMAT, "field \"payment\" must be null or {\"block\": B, \"index\": I} and nothing else");
     uint64_t block, index;
     if (field_uint(p, "block", INT64_MAX, &block) || field_uint(p, "index", UINT32_MAX, &index))
-        return tplr_fail_ctx(TPLR_EFORMAT, "payment: ");
+        return tplr_fail_ctx(TPLR_EFORMAT, "payment");
     r->has_payment = 1;
     r->pay_block = block;
     r->pay_index = (uint32_t)index;
@@ -67,7 +67,7 @@ static tplr_err parse_fields(json_t *o, tplr_tour_request *r)
     if (!json_is_string(hk))
         return tplr_fail(TPLR_EFORMAT, "field \"hotkey\" must be an address string");
     if (tplr_address_decode(json_string_value(hk), json_string_length(hk), r->hotkey))
-        return tplr_fail_ctx(TPLR_EFORMAT, "field \"hotkey\": ");
+        return tplr_fail_ctx(TPLR_EFORMAT, "field \"hotkey\"");
     json_t *code = json_object_get(o, "code");
     if (!json_is_string(code))
         return tplr_fail(TPLR_EFORMAT, "field \"code\" must be a string holding the C source");
