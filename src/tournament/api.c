@@ -28,7 +28,7 @@ struct tplr_tour_api {
 
 static int send_jobj(struct mg_connection *conn, int status, json_t *j)
 {
-    char *body = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *body = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(j);
     if (!body)
         return tplr_http_send_error(conn, 500, "internal", "out of memory", 1);
