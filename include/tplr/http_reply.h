@@ -7,7 +7,17 @@
 
 #include <stddef.h>
 
+#include "tplr/err.h"
+
 struct mg_connection;
+struct mg_context;
+
+/* Starts civetweb on listen (HOST:PORT; port 0: any free one) with threads
+ * workers, keep-alive, and request_timeout_ms per request; every path goes
+ * to handler(conn, data). *port is the bound port. Stop with mg_stop. */
+tplr_err tplr_http_start(const char *listen, int threads, long request_timeout_ms,
+                         int (*handler)(struct mg_connection *conn, void *data), void *data,
+                         struct mg_context **ctx, int *port);
 
 const char *tplr_http_status_text(int status);
 /* Header and body in one write; close adds "Connection: close". Returns status. */

@@ -3,6 +3,7 @@
 
 #include <civetweb.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,4 +78,33 @@ long tplr_http_read_body(struct mg_connection *conn, long long declared, char *b
             return -1;
     }
     return (long)got;
+}
+
+tplr_err tplr_http_start(const char *listen, int threads, long request_timeout_ms,
+                         int (*handler)(struct mg_connection *conn, void *data), void *data,
+                         struct mg_context **out, int *port)
+{
+    char nthreads[16], timeout[24];
+    snprintf(nthreads, sizeof nthreads, "%d", threads > 0 ? threads : 8);
+    snprintf(timeout, sizeof timeout, "%ld", request_timeout_ms);
+    const char *options[] = {"listening_ports", listen, "num_threads", nthreads, "enable_keep_alive", "yes",
+                             "keep_alive_timeout_ms", "30000", "request_timeout_ms", timeout, "tcp_nodelay", "1",
+                             NULL};
+    struct mg_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    struct mg_init_data init = {&cb, data, options};
+    unsigned code = 0;
+    char text[256] = "";
+    struct mg_error_data err = {&code, text, sizeof text};
+    signal(SIGPIPE, SIG_IGN);
+    mg_init_library(0);
+    struct mg_context *ctx = mg_start2(&init, &err);
+    if (!ctx)
+        return tplr_fail(TPLR_EIO, "cannot listen on %s: %s (is the port taken? try another --listen)", listen,
+                         text[0] ? text : "civetweb failed to start");
+    mg_set_request_handler(ctx, "/", handler, data);
+    struct mg_server_port ports[4];
+    *port = mg_get_server_ports(ctx, 4, ports) > 0 ? ports[0].port : 0;
+    *out = ctx;
+    return TPLR_OK;
 }

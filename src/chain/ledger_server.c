@@ -3,7 +3,6 @@
 #include <civetweb.h>
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,39 +98,13 @@ static void *produce_blocks(void *arg)
     return NULL;
 }
 
-static tplr_err start_http(tplr_ledger *l, const tplr_serve_opts *o, struct mg_context **out, int *port)
-{
-    char threads[16];
-    snprintf(threads, sizeof threads, "%d", o->threads > 0 ? o->threads : 32);
-    const char *options[] = {"listening_ports", o->listen, "num_threads", threads, "enable_keep_alive", "yes",
-                             "keep_alive_timeout_ms", "30000", "request_timeout_ms", "10000", "tcp_nodelay", "1",
-                             NULL};
-    struct mg_callbacks cb;
-    memset(&cb, 0, sizeof cb);
-    struct mg_init_data init = {&cb, l, options};
-    unsigned code = 0;
-    char text[256] = "";
-    struct mg_error_data err = {&code, text, sizeof text};
-    mg_init_library(0);
-    struct mg_context *ctx = mg_start2(&init, &err);
-    if (!ctx)
-        return tplr_fail(TPLR_EIO, "cannot listen on %s: %s (is the port taken? try another --listen)", o->listen,
-                         text[0] ? text : "civetweb failed to start");
-    mg_set_request_handler(ctx, "/", handle, l);
-    struct mg_server_port ports[4];
-    *port = mg_get_server_ports(ctx, 4, ports) > 0 ? ports[0].port : 0;
-    *out = ctx;
-    return TPLR_OK;
-}
-
 tplr_err tplr_ledger_serve(tplr_ledger *l, const tplr_serve_opts *o)
 {
     if (!(o->block_time >= 0.01 && o->block_time <= 3600))
         return tplr_fail(TPLR_EINVAL, "--block-time must be between 0.01 and 3600 seconds, not %g", o->block_time);
-    signal(SIGPIPE, SIG_IGN);
     struct mg_context *ctx = NULL;
     int port = 0;
-    TPLR_TRY(start_http(l, o, &ctx, &port));
+    TPLR_TRY(tplr_http_start(o->listen, o->threads > 0 ? o->threads : 32, 10000, handle, l, &ctx, &port));
     tplr_err e = TPLR_OK;
     if (o->port_file) {
         char text[16];

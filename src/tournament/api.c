@@ -5,7 +5,6 @@
 #include <civetweb.h>
 #include <jansson.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,28 +295,12 @@ tplr_err tplr_tour_api_start(const tplr_tour_api_opts *o, tplr_tour_api **out, i
     if (o->ledger_url)
         snprintf(a->ledger_url, sizeof a->ledger_url, "%s", o->ledger_url);
     pthread_mutex_init(&a->chain_mu, NULL);
-    char threads[16];
-    snprintf(threads, sizeof threads, "%d", o->threads > 0 ? o->threads : 8);
-    const char *options[] = {"listening_ports", o->listen, "num_threads", threads, "enable_keep_alive", "yes",
-                             "request_timeout_ms", "30000", NULL};
-    struct mg_callbacks cb;
-    memset(&cb, 0, sizeof cb);
-    struct mg_init_data init = {&cb, a, options};
-    unsigned code = 0;
-    char text[256] = "";
-    struct mg_error_data err = {&code, text, sizeof text};
-    signal(SIGPIPE, SIG_IGN);
-    mg_init_library(0);
-    a->ctx = mg_start2(&init, &err);
-    if (!a->ctx) {
+    tplr_err e = tplr_http_start(o->listen, o->threads > 0 ? o->threads : 8, 30000, handle, a, &a->ctx, port);
+    if (e) {
         pthread_mutex_destroy(&a->chain_mu);
         free(a);
-        return tplr_fail(TPLR_EIO, "cannot listen on %s: %s (is the port taken? try another --listen)", o->listen,
-                         text[0] ? text : "civetweb failed to start");
+        return e;
     }
-    mg_set_request_handler(a->ctx, "/", handle, a);
-    struct mg_server_port ports[4];
-    *port = mg_get_server_ports(a->ctx, 4, ports) > 0 ? ports[0].port : 0;
     *out = a;
     return TPLR_OK;
 }
