@@ -71,6 +71,7 @@ static tplr_err pay_fee(const char *ledger, const char *wallet, const unsigned c
 typedef struct submit_args {
     const char *file, *wallet, *hotkey, *api, *ledger, *payment;
     int skip_payment, dry_run, json;
+    uint64_t at_ms; /* 0: now */
 } submit_args;
 
 /* What the validator asks: its payee and fee, from GET /health. */
@@ -115,7 +116,8 @@ static int run_submit(const submit_args *a)
     }
     tplr_tour_request r;
     if (!e)
-        e = tplr_tour_request_make(code, len, &hot, has_payment, block, index, (uint64_t)(tplr_wall_time() * 1000), &r);
+        e = tplr_tour_request_make(code, len, &hot, has_payment, block, index,
+                                   a->at_ms ? a->at_ms : (uint64_t)(tplr_wall_time() * 1000), &r);
     free(code);
     tplr_secret_wipe(&hot, sizeof hot);
     if (e)
@@ -157,7 +159,7 @@ static int run_submit(const submit_args *a)
 
 int tournament_submit(int argc, char **argv)
 {
-    submit_args a = {NULL, NULL, "default", TPLR_TOUR_API_DEFAULT, NULL, NULL, 0, 0, 0};
+    submit_args a = {NULL, NULL, "default", TPLR_TOUR_API_DEFAULT, NULL, NULL, 0, 0, 0, 0};
     cli_opt opts[] = {
         {"wallet", OPT_STR, &a.wallet, "NAME", "the miner's wallet (its coldkey pays the fee)", 1, 0},
         {"hotkey", OPT_STR, &a.hotkey, "NAME", "the hotkey that signs the submission (default: default)", 0, 0},
@@ -168,13 +170,14 @@ int tournament_submit(int argc, char **argv)
         {"skip-payment", OPT_FLAG, &a.skip_payment, NULL, "pay nothing (for a validator that charges no fee)", 0, 0},
         {"dry-run", OPT_FLAG, &a.dry_run, NULL, "print the signed request instead of paying and sending it", 0, 0},
         {"json", OPT_FLAG, &a.json, NULL, "print the validator's JSON answer", 0, 0},
+        {"at-ms", OPT_U64, &a.at_ms, "MS", "sign as of this time (ms since the epoch) instead of now", 0, 0},
     };
     cli_cmd cmd = {"tplr tournament submit", "FILE",
                    "Submits FILE (a C file defining inner_steps, see `tplr tournament eval`) to a validator:\n"
                    "learns its fee and coldkey from GET /health, pays the fee by a ledger transfer from the\n"
                    "wallet's coldkey, and posts the submission signed by the hotkey. Test it first with\n"
                    "`tplr tournament eval FILE`; the fee is not refunded when it fails.",
-                   NULL, opts, 9, 1, 1};
+                   NULL, opts, 10, 1, 1};
     const char *pos[1];
     int n_pos, r = cli_parse(&cmd, argc, argv, pos, &n_pos);
     if (r)

@@ -141,6 +141,9 @@ mutate 'del(.nonce)'
 expect_post "missing nonce" 400 bad_request "nonce" mut.json
 mutate '.version = 2'
 expect_post "version 2" 400 bad_request "version" mut.json
+"$TPLR" tournament submit tiny.c --wallet alice --payment "$T_NEW" --dry-run --at-ms $(( $(date +%s) * 1000 - 400000 )) \
+  >old.json 2>/dev/null
+expect_post "signed 400 s ago" 400 stale_request "300 s" old.json
 printf '{"version":' >trunc.json
 expect_post "malformed JSON" 400 bad_request "not JSON" trunc.json
 head -c 2200000 /dev/zero | tr '\0' ' ' >big.json
