@@ -21,5 +21,6 @@ int cmd_metagraph(int argc, char **argv);
 int cmd_block(int argc, char **argv);
 int cmd_balance(int argc, char **argv);
 int cmd_codec(int argc, char **argv);
+int cmd_tournament(int argc, char **argv); /* subcommands: tournament_cmds.h */
 
 #endif
