@@ -7,6 +7,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "tournament_cmds.h"
 #include "ledger_cli.h"
 #include "tplr/address.h"
 #include "tplr/fileio.h"

@@ -21,9 +21,6 @@ int cmd_metagraph(int argc, char **argv);
 int cmd_block(int argc, char **argv);
 int cmd_balance(int argc, char **argv);
 int cmd_codec(int argc, char **argv);
-/* tplr tournament submit | leaderboard (cmd_tournament_submit.c), serve (cmd_tournament_serve.c) */
-int tournament_submit(int argc, char **argv);
-int tournament_leaderboard(int argc, char **argv);
-int tournament_serve(int argc, char **argv);
+int cmd_tournament(int argc, char **argv); /* subcommands: tournament_cmds.h */
 
 #endif

@@ -31,6 +31,7 @@ static const command commands[] = {
     {"metagraph", cmd_metagraph, "the subnet: uids, keys, stake, incentive, dividends, emission"},
     {"block", cmd_block, "the ledger's current block"},
     {"balance", cmd_balance, "a coldkey's balance and stake"},
+    {"tournament", cmd_tournament, "the training-speed tournament: evaluate a train.c (tournament eval)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -42,7 +42,7 @@ start_tour() {
   rm -f tport
   "$TPLR" tournament serve --db tour.db --chain "$TPLR_LEDGER" --listen 127.0.0.1:0 --port-file tport --wallet val \
     --fee 0.1 --evals 2 --preset tiny --steps 2 --batch 2 --seq 17 --weights-every 4 --burn-uid 0 \
-    --work-dir "$work/evalwork" --cache-dir "$work/evalcache" 2>>tour.log &
+    --work "$work/evalwork" --cache "$work/evalcache" 2>>tour.log &
   tour=$!
   for _ in $(seq 400); do [ -s tport ] && break; sleep 0.025; done
   API=http://127.0.0.1:$(cat tport)

@@ -21,7 +21,7 @@ cd "$work"
 export TPLR_HOME=$work/home
 "$TPLR" wallet new --name val >/dev/null && "$TPLR" wallet new --name alice >/dev/null && "$TPLR" wallet new --name bob >/dev/null
 "$TPLR" tournament serve --db tour.db --listen 127.0.0.1:0 --port-file port --wallet val --fee 0 --evals 2 --preset tiny \
-  --steps 2 --batch 2 --seq 17 --work-dir "$work/evalwork" --cache-dir "$work/evalcache" 2>serve.log &
+  --steps 2 --batch 2 --seq 17 --work "$work/evalwork" --cache "$work/evalcache" 2>serve.log &
 server=$!
 trap 'kill -9 $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 400); do [ -s port ] && break; sleep 0.025; done
