@@ -93,6 +93,31 @@ static void test_similarity(void **state)
     assert_true(sim("char *s = \"never closed", "char *t = \"x") == 1.0);
 }
 
+/* What a submission adds to the reference: a renamed reference adds nothing,
+ * the reference plus a new function adds only that function's n-grams. */
+static void test_subtract_reference(void **state)
+{
+    (void)state;
+    tplr_tour_fp base, a, b;
+    ASSERT_OK(tplr_tour_fingerprint(original, strlen(original), &base));
+    ASSERT_OK(tplr_tour_fingerprint(renamed, strlen(renamed), &a));
+    tplr_tour_fp_subtract(&a, &base);
+    assert_int_equal(a.n, 0);
+    char more[4096];
+    snprintf(more, sizeof more, "%s%s", original, different);
+    ASSERT_OK(tplr_tour_fingerprint(more, strlen(more), &b));
+    size_t before = b.n;
+    tplr_tour_fp_subtract(&b, &base);
+    assert_true(b.n < before && b.n > 0);
+    for (size_t i = 1; i < b.n; i++)
+        assert_true(b.h[i - 1] < b.h[i]); /* still a sorted set */
+    tplr_tour_fp d;
+    ASSERT_OK(tplr_tour_fingerprint(different, strlen(different), &d));
+    assert_true(tplr_tour_similarity(&b, &d) > 0.8); /* what remains is the added code */
+    assert_true(tplr_tour_similarity(&a, &b) == 0.0); /* nothing added vs something added */
+    tplr_tour_fp_free(&a), tplr_tour_fp_free(&b), tplr_tour_fp_free(&d), tplr_tour_fp_free(&base);
+}
+
 static void test_fingerprint_bytes(void **state)
 {
     (void)state;
@@ -284,6 +309,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_similarity),        cmocka_unit_test(test_fingerprint_bytes),
+        cmocka_unit_test(test_subtract_reference),
         cmocka_unit_test(test_winner),            cmocka_unit_test(test_request_roundtrip),
         cmocka_unit_test(test_request_refusals),
     };

@@ -9,6 +9,7 @@
 
 #include "tplr/chain.h"
 #include "tplr/err.h"
+#include "tplr/tour_similar.h"
 #include "tplr/tour_store.h"
 
 #define TPLR_TOUR_COPY_THRESHOLD_DEFAULT 0.9
@@ -25,6 +26,7 @@ typedef struct tplr_tour_api_opts {
     unsigned char hotkey[32]; /* the validator's hotkey (shown by /health) */
     int64_t fee;              /* base units; 0 takes submissions without payment */
     double copy_threshold;    /* refuse code at least this similar to another miner's earlier code */
+    const tplr_tour_fp *base; /* the reference's fingerprint, left out of every submission's (NULL: none) */
     double win_threshold;     /* the incumbency margin (tour_winner.h) */
     const char *preset;       /* what the evaluation runs, for /health */
     int evals;

@@ -5,7 +5,9 @@
  * identifier becomes one symbol, every number another, every string or
  * character literal a third. The fingerprint is the set of hashes of all
  * runs of TPLR_TOUR_NGRAM consecutive tokens, and the similarity is the
- * Jaccard index |A ∩ B| / |A ∪ B| of two such sets (docs/tournament_service.md). */
+ * Jaccard index |A ∩ B| / |A ∪ B| of two such sets (docs/tournament_service.md).
+ * The tournament compares what submissions add to the reference
+ * (tplr_tour_fp_subtract). */
 #ifndef TPLR_TOUR_SIMILAR_H
 #define TPLR_TOUR_SIMILAR_H
 
@@ -25,6 +27,9 @@ typedef struct tplr_tour_fp {
 tplr_err tplr_tour_fingerprint(const char *src, size_t len, tplr_tour_fp *fp);
 /* The Jaccard index in [0, 1]; two empty sets are 1 (nothing tells them apart). */
 double tplr_tour_similarity(const tplr_tour_fp *a, const tplr_tour_fp *b);
+/* Removes from fp every hash that base has: what a submission adds to the
+ * public reference code, so that what everybody starts from is no sign of copying. */
+void tplr_tour_fp_subtract(tplr_tour_fp *fp, const tplr_tour_fp *base);
 /* A fingerprint from its stored bytes (8 per hash, little-endian, ascending);
  * anything else is TPLR_EFORMAT. */
 tplr_err tplr_tour_fp_from_bytes(const void *bytes, size_t len, tplr_tour_fp *fp);

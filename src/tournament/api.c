@@ -206,6 +206,8 @@ static int submit_parsed(struct mg_connection *conn, tplr_tour_api *a, tplr_tour
     tplr_tour_fp fp;
     if (tplr_tour_fingerprint(r->code, r->code_len, &fp))
         return send_internal(conn);
+    if (a->o.base)
+        tplr_tour_fp_subtract(&fp, a->o.base);
     int has_payment = a->o.fee > 0;
     tplr_tour_new n = {r->hotkey, p.uid, r->code, r->code_len, r->code_sha256, &fp, has_payment, r->pay_block,
                        r->pay_index, p.coldkey, p.paid};

@@ -166,19 +166,38 @@ static tplr_err write_port(const char *path, int port)
     return tplr_write_file_atomic(path, text, (size_t)n);
 }
 
+/* The fingerprint of the reference submission: what every miner may start from. */
+static tplr_err reference_fp(const tplr_tour_eval_opts *eval, tplr_tour_fp *fp)
+{
+    const char *path = eval->reference_path ? eval->reference_path : TPLR_TOUR_REFERENCE;
+    char *text;
+    size_t len;
+    TPLR_TRY(tplr_read_file(path, 1 << 24, &text, &len));
+    tplr_err e = tplr_tour_fingerprint(text, len, fp);
+    free(text);
+    return e;
+}
+
 tplr_err tplr_tour_serve(const tplr_tour_serve_opts *o)
 {
     if (o->weights_every > 0 && !(o->api.ledger_url && *o->api.ledger_url))
         return tplr_fail(TPLR_EINVAL, "setting weights needs the ledger's URL");
     if (o->burn_uid < 0 || o->burn_uid > 65535)
         return tplr_fail(TPLR_EINVAL, "the burn uid must be from 0 to 65535");
+    tplr_tour_fp base;
+    TPLR_TRY(reference_fp(&o->eval, &base));
     tplr_tour_store *store;
-    TPLR_TRY(tplr_tour_store_open(o->db_path, &store));
+    tplr_err e = tplr_tour_store_open(o->db_path, &store);
+    if (e) {
+        tplr_tour_fp_free(&base);
+        return e;
+    }
     tplr_tour_api_opts ao = o->api;
     ao.store = store;
+    ao.base = &base;
     tplr_tour_api *api = NULL;
     int port = 0;
-    tplr_err e = tplr_tour_api_start(&ao, &api, &port);
+    e = tplr_tour_api_start(&ao, &api, &port);
     if (!e && o->port_file)
         e = write_port(o->port_file, port);
     worker w = {store, &o->eval, 0};
@@ -188,6 +207,7 @@ tplr_err tplr_tour_serve(const tplr_tour_serve_opts *o)
     if (e) {
         tplr_tour_api_stop(api);
         tplr_tour_store_close(store);
+        tplr_tour_fp_free(&base);
         return e;
     }
     tplr_info("tournament: serving on port %d (leaderboard at /), fee %lld base units, %d runs per submission",
@@ -205,6 +225,7 @@ tplr_err tplr_tour_serve(const tplr_tour_serve_opts *o)
     tplr_tour_api_stop(api);
     tplr_chain_close(c);
     tplr_tour_store_close(store);
+    tplr_tour_fp_free(&base);
     tplr_info("tournament: stopped");
     return TPLR_OK;
 }

@@ -176,6 +176,18 @@ double tplr_tour_similarity(const tplr_tour_fp *a, const tplr_tour_fp *b)
     return (double)common / (double)(a->n + b->n - common);
 }
 
+void tplr_tour_fp_subtract(tplr_tour_fp *fp, const tplr_tour_fp *base)
+{
+    size_t j = 0, u = 0;
+    for (size_t i = 0; i < fp->n; i++) {
+        while (j < base->n && base->h[j] < fp->h[i])
+            j++;
+        if (j == base->n || base->h[j] != fp->h[i])
+            fp->h[u++] = fp->h[i];
+    }
+    fp->n = u;
+}
+
 tplr_err tplr_tour_fp_from_bytes(const void *bytes, size_t len, tplr_tour_fp *fp)
 {
     memset(fp, 0, sizeof *fp);

@@ -10,6 +10,7 @@ TPLR=$(realpath "${1:?usage: test_tournament_api.sh PATH/TO/tplr}")
 source "$(dirname "$(realpath "$0")")/lib.sh"
 SRC=$(cd "$cli_lib_dir/../.." && pwd)
 cd "$work"
+chmod 755 "$work" # the sandbox's user (nobody) builds and runs submissions below it
 export TPLR_HOME=$work/home
 unset TPLR_WALLET_PASSPHRASE TPLR_LEDGER
 
@@ -108,7 +109,7 @@ expect_fail "paid by another coldkey" "payment_not_owner" "$TPLR" tournament sub
 expect_fail "an unregistered hotkey" "not_registered" "$TPLR" tournament submit fast.c --wallet carol --api "$API"
 
 # copies: exact (any hotkey) and near (another miner's earlier code); the refused payment stays usable
-expect_fail "the exact code again" "duplicate_code" "$TPLR" tournament submit ref.c --wallet bob --api "$API" \
+expect_fail "the exact code again" "duplicate_code" "$TPLR" tournament submit ref.c --wallet alice --api "$API" \
   --payment "$T_ALICE"
 out=$("$TPLR" tournament submit copy.c --wallet bob --api "$API" 2>&1) && bad "near copy accepted" ||
   { grep -q "near_copy" <<<"$out" && grep -q "submission 1 of another miner" <<<"$out" && ok "a renamed copy: near_copy" ||
@@ -149,7 +150,7 @@ expect_post "malformed JSON" 400 bad_request "not JSON" trunc.json
 head -c 2200000 /dev/zero | tr '\0' ' ' >big.json
 expect_post "a body over 2 MiB" 413 too_large "2 MiB" big.json
 expect_post "the signed request itself" 201 null "pending" req.json
-expect_post "the same request again" 409 duplicate_code "submitted before" req.json
+expect_post "the same request again" 409 payment_used "already paid" req.json
 [ "$(code -X POST -d '{}' "$API/health")" = 405 ] && ok "POST /health: 405" || bad "405: $(cat body.json)"
 [ "$(code -X PUT -d '{}' "$API/submissions")" = 405 ] && ok "PUT /submissions: 405" || bad "PUT"
 [ "$(code "$API/submissions")" = 405 ] && ok "GET /submissions: 405" || bad "GET /submissions"
@@ -200,4 +201,5 @@ start_tour
 [ "$(curl -s "$API/leaderboard" | jq .winner)" = "$WIN" ] && [ "$(curl -s "$API/leaderboard" | jq '.entries | length')" = 4 ] &&
   ok "restart: the leaderboard is kept" || bad "restart"
 kill -TERM $tour; wait $tour
+kill -TERM $ledger; wait $ledger
 finish

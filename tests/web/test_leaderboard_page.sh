@@ -18,6 +18,7 @@ fi
 bash "$here/setup_playwright.sh" || { echo "SKIP: playwright-core could not be installed from npm"; exit 77; }
 source "$SRC/tests/cli/lib.sh"
 cd "$work"
+chmod 755 "$work" # the sandbox's user (nobody) builds and runs submissions below it
 export TPLR_HOME=$work/home
 "$TPLR" wallet new --name val >/dev/null && "$TPLR" wallet new --name alice >/dev/null && "$TPLR" wallet new --name bob >/dev/null
 "$TPLR" tournament serve --db tour.db --listen 127.0.0.1:0 --port-file port --wallet val --fee 0 --evals 2 --preset tiny \
