@@ -2,6 +2,7 @@
 #include "api_json.h"
 
 #include <math.h>
+#include <stdio.h>
 
 static json_t *real_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
@@ -20,8 +21,10 @@ json_t *tour_submission_json(const tplr_tour_submission *s, int64_t winner)
 
 json_t *tour_run_json(const tplr_tour_eval_row *r)
 {
-    return json_pack("{s:i, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:I}", "run", r->run, "verdict",
-                     r->verdict, "seed", (json_int_t)r->seed, "tokens", (json_int_t)r->tokens, "seconds",
+    char seed[24]; /* a string: 64-bit seeds lose digits as JavaScript numbers */
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
+    return json_pack("{s:i, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:I}", "run", r->run, "verdict",
+                     r->verdict, "seed", seed, "tokens", (json_int_t)r->tokens, "seconds",
                      real_or_null(r->seconds), "tps", real_or_null(r->tps), "loss", real_or_null(r->loss), "ref_loss",
                      real_or_null(r->ref_loss), "logits_diff", real_or_null(r->logits_diff), "weights_rel_l2",
                      real_or_null(r->weights_rel_l2), "detail", r->detail, "created_ms", (json_int_t)r->created_ms);
