@@ -11,6 +11,7 @@ packages=(
   libjansson-dev libsodium-dev         # JSON; hashes and signatures
   libcurl4-openssl-dev                 # object storage and the ledger's client: HTTP(S), SigV4
   libsqlite3-dev libcivetweb-dev       # the ledger: state, server
+  bubblewrap libseccomp-dev            # the tournament's sandbox
   # tests and benchmarks
   libcmocka-dev                        # unit tests
   clang libclang-rt-14-dev             # libFuzzer targets

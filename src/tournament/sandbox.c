@@ -82,6 +82,9 @@ static int build_argv(const tplr_sbx_spec *s, argv_buf *a)
         push(a, s->binds[i].src);
         push(a, s->binds[i].dst);
     }
+    /* the root bwrap builds is a tmpfs: read-only once everything is mounted */
+    push(a, "--remount-ro");
+    push(a, "/");
     push(a, "--chdir");
     push(a, s->chdir);
     push(a, "--");
