@@ -73,6 +73,10 @@ expect_post() {
   ok "empty leaderboard" || bad "empty leaderboard: $(cat body.json)"
 "$TPLR" tournament leaderboard --api "$API" | grep -q "winner: none" && ok "tplr tournament leaderboard (empty)" ||
   bad "leaderboard cli"
+# weights_on UID: the validator (uid 0) has set all its weight on UID
+weights_on() { "$TPLR" weights show --uid 0 --json 2>/dev/null | jq -e --argjson u "$1" '.uids == [$u]' >/dev/null; }
+for _ in $(seq 100); do weights_on 0 && break; sleep 0.1; done
+weights_on 0 && ok "no winner yet: the weight goes to the burn uid 0" || bad "burn weights: $("$TPLR" weights show)"
 
 # programs: the reference, a renamed copy of it, another honest one, one that does not compile
 cp "$SRC/tournament/reference_train.c" ref.c
@@ -190,9 +194,8 @@ WIN=$(jq .winner body.json)
 WIN_UID=$(curl -s "$API/submissions/$WIN" | jq .uid)
 
 # weights: the winner's uid, set by the validator's hotkey
-on_winner() { "$TPLR" weights show --uid 0 --json 2>/dev/null | jq -e --argjson u "$WIN_UID" '.uids == [$u]' >/dev/null; }
-for _ in $(seq 100); do on_winner && break; sleep 0.1; done
-on_winner && ok "weights on the winner's uid $WIN_UID" || bad "weights: $("$TPLR" weights show) (winner uid $WIN_UID)"
+for _ in $(seq 100); do weights_on "$WIN_UID" && break; sleep 0.1; done
+weights_on "$WIN_UID" && ok "weights on the winner's uid $WIN_UID" || bad "weights: $("$TPLR" weights show) (winner uid $WIN_UID)"
 
 # SIGTERM, then a restart on the same database keeps everything
 kill -TERM $tour
