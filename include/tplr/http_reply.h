@@ -29,5 +29,9 @@ int tplr_http_send_error(struct mg_connection *conn, int status, const char *cod
 /* Reads the request body into buf (cap+1 bytes of room): its length, or -1
  * when the declared or the actual length is larger than cap. */
 long tplr_http_read_body(struct mg_connection *conn, long long declared, char *buf, size_t cap);
+/* The whole body in a malloc'd buffer (*n bytes and a NUL); when it is larger
+ * than cap (or memory runs out) the error reply (413, 500) is sent, *status
+ * set, and NULL returned. */
+char *tplr_http_take_body(struct mg_connection *conn, long long declared, size_t cap, long *n, int *status);
 
 #endif

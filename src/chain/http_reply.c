@@ -80,6 +80,25 @@ long tplr_http_read_body(struct mg_connection *conn, long long declared, char *b
     return (long)got;
 }
 
+char *tplr_http_take_body(struct mg_connection *conn, long long declared, size_t cap, long *n, int *status)
+{
+    char *body = malloc(cap + 1);
+    if (!body) {
+        *status = tplr_http_send_error(conn, 500, "internal", "out of memory", 1);
+        return NULL;
+    }
+    *n = tplr_http_read_body(conn, declared, body, cap);
+    if (*n < 0) {
+        free(body);
+        char msg[96];
+        snprintf(msg, sizeof msg, "the request body is larger than %zu bytes", cap);
+        *status = tplr_http_send_error(conn, 413, "too_large", msg, 1);
+        return NULL;
+    }
+    body[*n] = '\0';
+    return body;
+}
+
 tplr_err tplr_http_start(const char *listen, int threads, long request_timeout_ms,
                          int (*handler)(struct mg_connection *conn, void *data), void *data,
                          struct mg_context **out, int *port)

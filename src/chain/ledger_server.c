@@ -23,18 +23,15 @@ static int handle_tx(struct mg_connection *conn, tplr_ledger *l, const char *pat
     if (tplr_tx_op_parse(path + strlen(TX_PREFIX), &op))
         return tplr_http_send_error(conn, 404, "not_found", "no such transaction: use /v1/tx/register, stake, unstake, "
                           "commit, set_weights or transfer", 0);
-    char *body = malloc(TPLR_TX_JSON_MAX + 1);
+    long n;
+    int status;
+    char *body = tplr_http_take_body(conn, declared, TPLR_TX_JSON_MAX, &n, &status);
     if (!body)
-        return tplr_http_send_error(conn, 500, "internal", "out of memory", 1);
-    long n = tplr_http_read_body(conn, declared, body, TPLR_TX_JSON_MAX);
-    if (n < 0) {
-        free(body);
-        return tplr_http_send_error(conn, 413, "too_large", "the request body is larger than 65536 bytes", 1);
-    }
+        return status;
     tplr_ledger_reply r;
     tplr_ledger_submit(l, op, body, (size_t)n, &r);
     free(body);
-    int status = r.body ? tplr_http_send_json(conn, r.status, r.body, r.body_len, 0)
+    status = r.body ? tplr_http_send_json(conn, r.status, r.body, r.body_len, 0)
                         : tplr_http_send_error(conn, 500, "internal", "out of memory", 1);
     tplr_ledger_reply_free(&r);
     return status;

@@ -227,20 +227,17 @@ static int submit_parsed(struct mg_connection *conn, tplr_tour_api *a, tplr_tour
 
 static int post_submission(struct mg_connection *conn, tplr_tour_api *a, long long declared)
 {
-    char *body = malloc(TPLR_TOUR_BODY_MAX + 1);
+    long n;
+    int status;
+    char *body = tplr_http_take_body(conn, declared, TPLR_TOUR_BODY_MAX, &n, &status);
     if (!body)
-        return tplr_http_send_error(conn, 500, "internal", "out of memory", 1);
-    long n = tplr_http_read_body(conn, declared, body, TPLR_TOUR_BODY_MAX);
-    if (n < 0) {
-        free(body);
-        return tplr_http_send_error(conn, 413, "too_large", "the request body is larger than 2 MiB", 1);
-    }
+        return status;
     tplr_tour_request r;
     tplr_err e = tplr_tour_request_parse(body, (size_t)n, &r);
     free(body);
     if (e)
         return tplr_http_send_error(conn, 400, "bad_request", tplr_errmsg(), 0);
-    int status = submit_parsed(conn, a, &r);
+    status = submit_parsed(conn, a, &r);
     tplr_tour_request_free(&r);
     return status;
 }

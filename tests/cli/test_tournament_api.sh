@@ -152,7 +152,7 @@ expect_post "signed 400 s ago" 400 stale_request "300 s" old.json
 printf '{"version":' >trunc.json
 expect_post "malformed JSON" 400 bad_request "not JSON" trunc.json
 head -c 2200000 /dev/zero | tr '\0' ' ' >big.json
-expect_post "a body over 2 MiB" 413 too_large "2 MiB" big.json
+expect_post "a body over 2 MiB" 413 too_large "2097152 bytes" big.json
 expect_post "the signed request itself" 201 null "pending" req.json
 expect_post "the same request again" 409 payment_used "already paid" req.json
 [ "$(code -X POST -d '{}' "$API/health")" = 405 ] && ok "POST /health: 405" || bad "405: $(cat body.json)"
