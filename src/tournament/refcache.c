@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le_bytes.h"
 #include "tour_internal.h"
 #include "tplr/fileio.h"
 #include "tplr/hash.h"
@@ -24,14 +25,6 @@ tplr_err tplr_tour_ref_key(const tplr_tour_init *in, const char *ref_source_sha,
     return TPLR_OK;
 }
 
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
 tplr_err tplr_tour_ref_save(const char *path, const char key[65], const tplr_tour_exec *x, uint64_t n_logits,
                             uint64_t n_weights)
 {
@@ -40,13 +33,12 @@ tplr_err tplr_tour_ref_save(const char *path, const char key[65], const tplr_tou
     if (!out)
         return tplr_fail(TPLR_ENOMEM, "reference cache: %zu bytes", n);
     memcpy(out, MAGIC, 8);
-    uint32_t v = VERSION;
-    memcpy(out + 8, &v, 4);
+    put_u32(out + 8, VERSION);
     memcpy(out + 12, key, 64); /* 76..79: zero */
     tplr_tour_result_head h = x->head;
     h.n_logits = n_logits, h.n_weights = n_weights;
     tplr_tour_result_head_encode(out + HEAD, &h);
-    put64(out + HEAD + TPLR_TOUR_RESULT_HEAD_BYTES, x->tokens);
+    put_u64(out + HEAD + TPLR_TOUR_RESULT_HEAD_BYTES, x->tokens);
     uint8_t *p = out + HEAD + TPLR_TOUR_RESULT_HEAD_BYTES + 8;
     memcpy(p, x->logits, 4 * n_logits);
     memcpy(p + 4 * n_logits, x->weights, 4 * n_weights);
@@ -64,9 +56,7 @@ tplr_err tplr_tour_ref_load(const char *path, const char key[65], uint64_t n_log
     size_t len = 0;
     TPLR_TRY(tplr_read_file(path, want, &buf, &len));
     const uint8_t *b = (const uint8_t *)buf;
-    uint32_t v = 0;
-    if (len == want)
-        memcpy(&v, b + 8, 4);
+    uint32_t v = len == want ? get_u32(b + 8) : 0;
     tplr_tour_expect ex = {n_logits, n_weights};
     tplr_err e = TPLR_OK;
     if (len != want || memcmp(b, MAGIC, 8) || v != VERSION || memcmp(b + 12, key, 64))
@@ -74,7 +64,7 @@ tplr_err tplr_tour_ref_load(const char *path, const char key[65], uint64_t n_log
     if (!e)
         e = tplr_tour_result_head_parse(b + HEAD, &ex, &x->head);
     if (!e) {
-        x->tokens = get64(b + HEAD + TPLR_TOUR_RESULT_HEAD_BYTES);
+        x->tokens = get_u64(b + HEAD + TPLR_TOUR_RESULT_HEAD_BYTES);
         x->logits = malloc(4 * n_logits);
         x->weights = malloc(4 * n_weights);
         if (!x->logits || !x->weights)
