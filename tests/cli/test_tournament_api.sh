@@ -131,21 +131,15 @@ printf 'int main(void) { return 0; }\n' >tiny.c
 "$TPLR" tournament submit tiny.c --wallet alice --payment "$T_NEW" --dry-run >req.json 2>/dev/null &&
   jq -e '.version == 1 and (.signature | length) == 128' req.json >/dev/null && ok "submit --dry-run prints a signed body" ||
   bad "dry run"
-mutate() { jq -c "$1" req.json >mut.json; }
-mutate '.code = "int main(void) { return 1; }\n"'
-expect_post "altered code" 401 bad_signature "signature" mut.json
-mutate ".payment.index = 9"
-expect_post "altered payment id" 401 bad_signature "signature" mut.json
-mutate ".hotkey = \"$(hot bob)\""
-expect_post "another hotkey" 401 bad_signature "signature" mut.json
-mutate '.timestamp_ms = 1'
-expect_post "altered timestamp" 401 bad_signature "signature" mut.json
-mutate '. + {"memo": 1}'
-expect_post "unknown field" 400 bad_request "unknown field \\\"memo\\\"" mut.json
-mutate 'del(.nonce)'
-expect_post "missing nonce" 400 bad_request "nonce" mut.json
-mutate '.version = 2'
-expect_post "version 2" 400 bad_request "version" mut.json
+# tamper NAME STATUS CODE NEEDLE JQ: the signed request changed by JQ is refused so
+tamper() { jq -c "$5" req.json >mut.json && expect_post "$1" "$2" "$3" "$4" mut.json; }
+tamper "altered code" 401 bad_signature "signature" '.code = "int main(void) { return 1; }\n"'
+tamper "altered payment id" 401 bad_signature "signature" ".payment.index = 9"
+tamper "another hotkey" 401 bad_signature "signature" ".hotkey = \"$(hot bob)\""
+tamper "altered timestamp" 401 bad_signature "signature" '.timestamp_ms = 1'
+tamper "unknown field" 400 bad_request "unknown field \\\"memo\\\"" '. + {"memo": 1}'
+tamper "missing nonce" 400 bad_request "nonce" 'del(.nonce)'
+tamper "version 2" 400 bad_request "version" '.version = 2'
 "$TPLR" tournament submit tiny.c --wallet alice --payment "$T_NEW" --dry-run --at-ms $(( $(date +%s) * 1000 - 400000 )) \
   >old.json 2>/dev/null
 expect_post "signed 400 s ago" 400 stale_request "300 s" old.json
