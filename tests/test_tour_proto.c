@@ -105,6 +105,10 @@ static void test_batches_and_weights(void **state)
     assert_memory_not_equal(a, c, sizeof a);
     for (int i = 0; i < 18; i++)
         assert_true(a[i] >= 0 && a[i] < 1024);
+    /* what the sandbox gets does not give the batches away */
+    tplr_tour_batch_tokens(tplr_tour_weight_seed(7), 0, 2, 9, 1024, c);
+    assert_memory_not_equal(a, c, sizeof a);
+    assert_true(tplr_tour_weight_seed(7) != 7 && tplr_tour_weight_seed(7) != tplr_tour_weight_seed(8));
     tplr_tour_init in = tiny_init(1);
     tplr_model *m1 = NULL, *m2 = NULL;
     ASSERT_OK(tplr_model_create(&in.cfg, &m1));
@@ -136,7 +140,7 @@ static void make_fixture(fixture *f)
     f->nw = m->n_params;
     f->nl = (size_t)f->in.batch * (f->in.seq - 1) * f->in.cfg.vocab;
     f->w0 = malloc(sizeof(float) * f->nw);
-    tplr_tour_init_weights(m, 3);
+    tplr_tour_init_weights(m, tplr_tour_weight_seed(3));
     memcpy(f->w0, m->params, sizeof(float) * f->nw);
     tplr_model_free(m);
     tplr_tour_exec *x[2] = {&f->ref, &f->sub};

@@ -123,7 +123,7 @@ static tplr_err initial_weights(const tplr_tour_init *in, float **w0)
 {
     tplr_model *m = NULL;
     TPLR_TRY(tplr_model_create(&in->cfg, &m));
-    tplr_tour_init_weights(m, in->seed);
+    tplr_tour_init_weights(m, tplr_tour_weight_seed(in->seed));
     *w0 = m->params;
     m->params = NULL;
     tplr_model_free(m);

@@ -163,7 +163,9 @@ static int on_result(session *s)
 static int serve(session *s)
 {
     uint8_t ib[TPLR_TOUR_INIT_BYTES];
-    tplr_tour_init_encode(ib, s->init);
+    tplr_tour_init sent = *s->init;
+    sent.seed = tplr_tour_weight_seed(s->init->seed); /* the batches' seed stays here */
+    tplr_tour_init_encode(ib, &sent);
     int r = send_record(s->down, TPLR_TOUR_MSG_INIT, ib, sizeof ib, s->deadline);
     if (r)
         return io_end(r);
