@@ -53,6 +53,9 @@ typedef struct tplr_sbx_exit {
 void tplr_sbx_wait(pid_t pid, double deadline, tplr_sbx_exit *x);
 /* "killed by a forbidden system call (SIGSYS, seccomp)", "exit status 3", ... */
 void tplr_sbx_describe(const tplr_sbx_exit *x, char *out, size_t cap);
+/* Fails, saying what to do, when the sandbox's user cannot reach path
+ * (every folder on the way must be searchable by it). */
+tplr_err tplr_sbx_check_reachable(const char *path);
 /* Makes path (a directory, or a file) usable by the sandbox's user. */
 tplr_err tplr_sbx_grant(const char *path);
 /* Which user the sandbox runs as ("nobody (65534)" or the caller's uid). */

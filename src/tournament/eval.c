@@ -203,6 +203,9 @@ tplr_err tplr_tour_evaluate(const char *source_path, const tplr_tour_eval_opts *
     TPLR_TRY(check_opts(o, &cfg));
     TPLR_TRY(tplr_mkdirs(o->work_dir));
     TPLR_TRY(tplr_mkdirs(o->cache_dir));
+    TPLR_TRY(tplr_sbx_check_reachable(o->work_dir));
+    TPLR_TRY(tplr_sbx_check_reachable(TPLR_TOUR_LIB_FILE));
+    TPLR_TRY(tplr_sbx_check_reachable(TPLR_TOUR_INCLUDE_DIR));
     eval_ctx c = {.o = o, .ref_path = o->reference_path ? o->reference_path : TPLR_TOUR_REFERENCE};
     TPLR_TRY(tplr_sha256_file(c.ref_path, c.ref_sha));
     char sub_dir[4096];

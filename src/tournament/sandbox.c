@@ -43,6 +43,31 @@ tplr_err tplr_sbx_add_bind(tplr_sbx_spec *s, const char *src, const char *dst, i
 
 const char *tplr_sbx_user(void) { return geteuid() == 0 ? "nobody (65534)" : "the calling user (not root)"; }
 
+tplr_err tplr_sbx_check_reachable(const char *path)
+{
+    if (geteuid() != 0)
+        return TPLR_OK; /* the sandbox runs as the caller, who reached it */
+    char real[4096];
+    if (!realpath(path, real))
+        return tplr_fail_errno("sandbox: %s", path);
+    size_t n = strlen(real);
+    for (size_t i = 1; i <= n; i++) {
+        if (real[i] != '/' && real[i] != 0)
+            continue;
+        char c = real[i];
+        real[i] = 0;
+        struct stat st;
+        int ok = stat(real, &st) == 0;
+        int dir = ok && S_ISDIR(st.st_mode);
+        mode_t need = dir ? (st.st_uid == NOBODY ? S_IXUSR : S_IXOTH) : (st.st_uid == NOBODY ? S_IRUSR : S_IROTH);
+        if (!ok || !(st.st_mode & need))
+            return tplr_fail(TPLR_EINVAL, "the sandbox's user (nobody) cannot %s %s: chmod o+%s it, or choose "
+                             "a work folder it can reach (--work)", dir ? "enter" : "read", real, dir ? "x" : "r");
+        real[i] = c;
+    }
+    return TPLR_OK;
+}
+
 tplr_err tplr_sbx_grant(const char *path)
 {
     if (geteuid() == 0 && chown(path, NOBODY, NOBODY))
