@@ -40,8 +40,12 @@ typedef struct tplr_sbx_spec {
 void tplr_sbx_spec_default(tplr_sbx_spec *s, tplr_sbx_policy policy);
 tplr_err tplr_sbx_add_bind(tplr_sbx_spec *s, const char *src, const char *dst, int writable);
 
-/* Starts the sandbox; *pid is the bwrap process (kill it to end everything inside). */
-tplr_err tplr_sbx_spawn(const tplr_sbx_spec *s, pid_t *pid);
+/* Starts the sandbox; *pid is the bwrap process (kill it to end everything
+ * inside); *status_fd reads bwrap's status (tplr_sbx_started). */
+tplr_err tplr_sbx_spawn(const tplr_sbx_spec *s, pid_t *pid, int *status_fd);
+/* After the sandbox ended: whether bwrap got as far as starting the program
+ * (if not, the fault is the machine's, not the program's). Closes status_fd. */
+int tplr_sbx_started(int status_fd);
 
 typedef struct tplr_sbx_exit {
     int timed_out; /* killed at the deadline */
