@@ -38,7 +38,7 @@ typedef struct tplr_tour_hdr {
 typedef struct tplr_tour_init {
     tplr_model_config cfg;
     int32_t batch, seq, steps, threads;
-    uint64_t seed; /* weight perturbation */
+    uint64_t seed; /* harness side: the evaluation's seed; in the INIT record: tplr_tour_weight_seed(seed) */
     tplr_adamw_hparams hp;
 } tplr_tour_init;
 #define TPLR_TOUR_INIT_BYTES 160
@@ -76,10 +76,14 @@ void tplr_tour_error_text(const uint8_t *in, size_t n, char *out, size_t cap);
 /* RESULT payload bytes for ex. */
 uint64_t tplr_tour_result_bytes(const tplr_tour_expect *ex);
 
+/* The seed the runner gets, for the weights only: a one-way hash of the
+ * evaluation's seed, so code in the sandbox cannot compute the batches ahead
+ * of asking for them (they come from the evaluation's seed itself). */
+uint64_t tplr_tour_weight_seed(uint64_t eval_seed);
 /* The run's shared setup, done the same way by the runner (in the sandbox)
  * and by the verifier: Hugging Face initialization from a fixed seed plus a
- * uniform perturbation of ±1e-3 drawn from the evaluation's seed. */
-void tplr_tour_init_weights(tplr_model *m, uint64_t seed);
+ * uniform perturbation of ±1e-3 drawn from weight_seed. */
+void tplr_tour_init_weights(tplr_model *m, uint64_t weight_seed);
 /* Batch `index` of the evaluation `seed`: B rows of S tokens in [0, V). */
 void tplr_tour_batch_tokens(uint64_t seed, int64_t index, int B, int S, int V, int32_t *out);
 /* The optimizer of every run: AdamW, lr 1e-3 constant, betas (0.9, 0.95),

@@ -40,8 +40,12 @@ typedef struct tplr_sbx_spec {
 void tplr_sbx_spec_default(tplr_sbx_spec *s, tplr_sbx_policy policy);
 tplr_err tplr_sbx_add_bind(tplr_sbx_spec *s, const char *src, const char *dst, int writable);
 
-/* Starts the sandbox; *pid is the bwrap process (kill it to end everything inside). */
-tplr_err tplr_sbx_spawn(const tplr_sbx_spec *s, pid_t *pid);
+/* Starts the sandbox; *pid is the bwrap process (kill it to end everything
+ * inside); *status_fd reads bwrap's status (tplr_sbx_started). */
+tplr_err tplr_sbx_spawn(const tplr_sbx_spec *s, pid_t *pid, int *status_fd);
+/* After the sandbox ended: whether bwrap got as far as starting the program
+ * (if not, the fault is the machine's, not the program's). Closes status_fd. */
+int tplr_sbx_started(int status_fd);
 
 typedef struct tplr_sbx_exit {
     int timed_out; /* killed at the deadline */
@@ -53,6 +57,9 @@ typedef struct tplr_sbx_exit {
 void tplr_sbx_wait(pid_t pid, double deadline, tplr_sbx_exit *x);
 /* "killed by a forbidden system call (SIGSYS, seccomp)", "exit status 3", ... */
 void tplr_sbx_describe(const tplr_sbx_exit *x, char *out, size_t cap);
+/* Fails, saying what to do, when the sandbox's user cannot reach path
+ * (every folder on the way must be searchable by it). */
+tplr_err tplr_sbx_check_reachable(const char *path);
 /* Makes path (a directory, or a file) usable by the sandbox's user. */
 tplr_err tplr_sbx_grant(const char *path);
 /* Which user the sandbox runs as ("nobody (65534)" or the caller's uid). */

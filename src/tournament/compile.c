@@ -55,15 +55,19 @@ tplr_err tplr_tour_compile(const char *source_path, const char *dir, double time
     s.argv = argv;
     remove(runner);
     pid_t pid;
-    TPLR_TRY(tplr_sbx_spawn(&s, &pid));
+    int status_fd;
+    TPLR_TRY(tplr_sbx_spawn(&s, &pid, &status_fd));
     tplr_sbx_exit x;
     tplr_sbx_wait(pid, tplr_now() + timeout_s, &x);
+    int started = tplr_sbx_started(status_fd);
     struct stat st;
     if (!x.timed_out && x.code == 0 && !x.sig && stat(runner, &st) == 0)
         return TPLR_OK;
-    if (x.code == 126 || x.code == 127)
-        return tplr_fail(TPLR_EIO, "the compiler's sandbox did not start (bwrap, status %d); see %s", x.code, log);
     char how[160], tail[700];
+    if (!started && !x.timed_out) {
+        tplr_tour_log_tail(log, tail, sizeof tail);
+        return tplr_fail(TPLR_EIO, "the compiler's sandbox did not start (bubblewrap): %s", tail);
+    }
     tplr_sbx_describe(&x, how, sizeof how);
     tplr_tour_log_tail(log, tail, sizeof tail);
     *verdict = TPLR_TOUR_COMPILE_ERROR;

@@ -123,7 +123,7 @@ static tplr_err initial_weights(const tplr_tour_init *in, float **w0)
 {
     tplr_model *m = NULL;
     TPLR_TRY(tplr_model_create(&in->cfg, &m));
-    tplr_tour_init_weights(m, in->seed);
+    tplr_tour_init_weights(m, tplr_tour_weight_seed(in->seed));
     *w0 = m->params;
     m->params = NULL;
     tplr_model_free(m);
@@ -203,6 +203,9 @@ tplr_err tplr_tour_evaluate(const char *source_path, const tplr_tour_eval_opts *
     TPLR_TRY(check_opts(o, &cfg));
     TPLR_TRY(tplr_mkdirs(o->work_dir));
     TPLR_TRY(tplr_mkdirs(o->cache_dir));
+    TPLR_TRY(tplr_sbx_check_reachable(o->work_dir));
+    TPLR_TRY(tplr_sbx_check_reachable(TPLR_TOUR_LIB_FILE));
+    TPLR_TRY(tplr_sbx_check_reachable(TPLR_TOUR_INCLUDE_DIR));
     eval_ctx c = {.o = o, .ref_path = o->reference_path ? o->reference_path : TPLR_TOUR_REFERENCE};
     TPLR_TRY(tplr_sha256_file(c.ref_path, c.ref_sha));
     char sub_dir[4096];

@@ -163,7 +163,9 @@ static int on_result(session *s)
 static int serve(session *s)
 {
     uint8_t ib[TPLR_TOUR_INIT_BYTES];
-    tplr_tour_init_encode(ib, s->init);
+    tplr_tour_init sent = *s->init;
+    sent.seed = tplr_tour_weight_seed(s->init->seed); /* the batches' seed stays here */
+    tplr_tour_init_encode(ib, &sent);
     int r = send_record(s->down, TPLR_TOUR_MSG_INIT, ib, sizeof ib, s->deadline);
     if (r)
         return io_end(r);
@@ -279,12 +281,13 @@ tplr_err tplr_tour_harness_run(const char *dir, const tplr_tour_init *init, doub
     sp.nproc = 64 + init->threads;
     tplr_sbx_add_bind(&sp, runner, "/sandbox/runner", 0);
     pid_t pid;
+    int status_fd = -1;
     /* ignore SIGPIPE: a runner that closes its end must not kill the harness */
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
     sigaction(SIGPIPE, &ign, &old);
     s.t_spawn = tplr_now();
     s.deadline = s.t_spawn + timeout_s;
-    e = tplr_sbx_spawn(&sp, &pid);
+    e = tplr_sbx_spawn(&sp, &pid, &status_fd);
     close(down[0]);
     close(up[1]);
     if (!e) {
@@ -295,6 +298,11 @@ tplr_err tplr_tour_harness_run(const char *dir, const tplr_tour_init *init, doub
         if (out->batches > 0)
             out->startup_s = s.t_first - s.t_spawn;
         conclude(&s, how, pid, log);
+        if (!tplr_sbx_started(status_fd) && how != S_TIMEOUT) {
+            char tail[600];
+            tplr_tour_log_tail(log, tail, sizeof tail);
+            e = tplr_fail(TPLR_EIO, "the sandbox did not start (bubblewrap): %s", tail);
+        }
     } else {
         close(up[0]);
         close(down[1]);

@@ -27,11 +27,12 @@ struct tplr_tour_data {
     int failed;
 };
 
-static int read_all(int fd, void *buf, size_t n)
+/* Moves all n bytes (reading from or writing to fd); −1 on end of pipe or error. */
+static int move_all(int fd, void *buf, size_t n, int writing)
 {
     uint8_t *p = buf;
     while (n) {
-        ssize_t k = read(fd, p, n);
+        ssize_t k = writing ? write(fd, p, n) : read(fd, p, n);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
@@ -41,19 +42,8 @@ static int read_all(int fd, void *buf, size_t n)
     return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-    const uint8_t *p = buf;
-    while (n) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k, n -= (size_t)k;
-    }
-    return 0;
-}
+static int read_all(int fd, void *buf, size_t n) { return move_all(fd, buf, n, 0); }
+static int write_all(int fd, const void *buf, size_t n) { return move_all(fd, (void *)buf, n, 1); }
 
 static int send_record(uint32_t type, const void *payload, size_t n)
 {

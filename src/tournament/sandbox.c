@@ -43,6 +43,31 @@ tplr_err tplr_sbx_add_bind(tplr_sbx_spec *s, const char *src, const char *dst, i
 
 const char *tplr_sbx_user(void) { return geteuid() == 0 ? "nobody (65534)" : "the calling user (not root)"; }
 
+tplr_err tplr_sbx_check_reachable(const char *path)
+{
+    if (geteuid() != 0)
+        return TPLR_OK; /* the sandbox runs as the caller, who reached it */
+    char real[4096];
+    if (!realpath(path, real))
+        return tplr_fail_errno("sandbox: %s", path);
+    size_t n = strlen(real);
+    for (size_t i = 1; i <= n; i++) {
+        if (real[i] != '/' && real[i] != 0)
+            continue;
+        char c = real[i];
+        real[i] = 0;
+        struct stat st;
+        int ok = stat(real, &st) == 0;
+        int dir = ok && S_ISDIR(st.st_mode);
+        mode_t need = dir ? (st.st_uid == NOBODY ? S_IXUSR : S_IXOTH) : (st.st_uid == NOBODY ? S_IRUSR : S_IROTH);
+        if (!ok || !(st.st_mode & need))
+            return tplr_fail(TPLR_EINVAL, "the sandbox's user (nobody) cannot %s %s: chmod o+%s it, or choose "
+                             "a work folder it can reach (--work)", dir ? "enter" : "read", real, dir ? "x" : "r");
+        real[i] = c;
+    }
+    return TPLR_OK;
+}
+
 tplr_err tplr_sbx_grant(const char *path)
 {
     if (geteuid() == 0 && chown(path, NOBODY, NOBODY))
@@ -74,7 +99,7 @@ static int build_argv(const tplr_sbx_spec *s, argv_buf *a)
                            "/lib64", "--symlink", "usr/bin", "/bin", "--ro-bind", "/etc/alternatives",
                            "/etc/alternatives", "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc",
                            "/proc", "--dev", "/dev", "--size", a->size, "--tmpfs", "/tmp", "--clearenv", "--setenv",
-                           "PATH", "/usr/bin", "--setenv", "TMPDIR", "/tmp", "--seccomp", "5"};
+                           "PATH", "/usr/bin", "--setenv", "TMPDIR", "/tmp", "--seccomp", "5", "--json-status-fd", "6"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         push(a, fixed[i]);
     for (int i = 0; i < s->n_binds; i++) {
@@ -101,20 +126,20 @@ static void limit(int what, uint64_t v)
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void child(const tplr_sbx_spec *s, const argv_buf *a, int log_fd, int filter_fd)
+static void child(const tplr_sbx_spec *s, const argv_buf *a, int log_fd, int filter_fd, int status_fd)
 {
     int null_fd = open("/dev/null", O_RDONLY);
-    /* fds 3, 4, 5 = down, up, filter: move the sources out of the way first */
-    int fds[3] = {s->fd_down, s->fd_up, filter_fd};
-    for (int i = 0; i < 3; i++)
+    /* fds 3..6 = down, up, filter, bwrap's status: move the sources out of the way first */
+    int fds[4] = {s->fd_down, s->fd_up, filter_fd, status_fd};
+    for (int i = 0; i < 4; i++)
         if (fds[i] >= 0)
             fds[i] = fcntl(fds[i], F_DUPFD, 16);
     if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0)
         _exit(126);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (fds[i] >= 0 && dup2(fds[i], 3 + i) < 0)
             _exit(126);
-    close_range(6, ~0u, 0);
+    close_range(7, ~0u, 0);
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     limit(RLIMIT_AS, s->mem_bytes);
@@ -129,7 +154,7 @@ static void child(const tplr_sbx_spec *s, const argv_buf *a, int log_fd, int fil
     _exit(127);
 }
 
-tplr_err tplr_sbx_spawn(const tplr_sbx_spec *s, pid_t *pid)
+tplr_err tplr_sbx_spawn(const tplr_sbx_spec *s, pid_t *pid, int *status_fd)
 {
     if (access(BWRAP, X_OK))
         return tplr_fail(TPLR_ENOTFOUND, "sandbox: %s not found; install bubblewrap (scripts/setup.sh)", BWRAP);
@@ -144,15 +169,37 @@ tplr_err tplr_sbx_spawn(const tplr_sbx_spec *s, pid_t *pid)
         close(log_fd);
         return tplr_fail(TPLR_EIO, "sandbox: cannot build the seccomp filter (libseccomp)");
     }
+    int st[2];
+    if (pipe2(st, O_CLOEXEC)) {
+        close(log_fd);
+        close(filter_fd);
+        return tplr_fail_errno("sandbox: pipe");
+    }
     pid_t p = fork();
     if (p == 0)
-        child(s, &a, log_fd, filter_fd);
+        child(s, &a, log_fd, filter_fd, st[1]);
     close(log_fd);
     close(filter_fd);
-    if (p < 0)
+    close(st[1]);
+    if (p < 0) {
+        close(st[0]);
         return tplr_fail_errno("sandbox: fork");
+    }
+    fcntl(st[0], F_SETFL, O_NONBLOCK);
     *pid = p;
+    *status_fd = st[0];
     return TPLR_OK;
+}
+
+int tplr_sbx_started(int status_fd)
+{
+    char buf[4096];
+    ssize_t n = read(status_fd, buf, sizeof buf - 1);
+    close(status_fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    return strstr(buf, "\"child-pid\"") != NULL;
 }
 
 void tplr_sbx_wait(pid_t pid, double deadline, tplr_sbx_exit *x)

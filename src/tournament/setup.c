@@ -1,5 +1,6 @@
 /* What the runner and the verifier must do identically: initial weights,
  * the evaluation's batches, the optimizer settings. */
+#include "tplr/hash.h"
 #include "tplr/rng.h"
 #include "tplr/tour_proto.h"
 
@@ -8,10 +9,23 @@
 #define STREAM_OFFSET 2
 #define PERTURB 1e-3
 
-void tplr_tour_init_weights(tplr_model *m, uint64_t seed)
+uint64_t tplr_tour_weight_seed(uint64_t eval_seed)
+{
+    uint8_t in[24] = "tplr-tour-weights";
+    for (int i = 0; i < 8; i++)
+        in[16 + i] = (uint8_t)(eval_seed >> (8 * i));
+    unsigned char d[32];
+    tplr_sha256(d, in, sizeof in);
+    uint64_t s = 0;
+    for (int i = 0; i < 8; i++)
+        s |= (uint64_t)d[i] << (8 * i);
+    return s;
+}
+
+void tplr_tour_init_weights(tplr_model *m, uint64_t weight_seed)
 {
     tplr_model_init_weights(m, BASE_SEED);
-    uint64_t key = tplr_rng_mix(seed, STREAM_PERTURB);
+    uint64_t key = tplr_rng_mix(weight_seed, STREAM_PERTURB);
     for (size_t i = 0; i < m->n_params; i++)
         m->params[i] += (float)(PERTURB * (2.0 * tplr_rng_uniform(key, 0, i) - 1.0));
 }
