@@ -199,4 +199,21 @@ start_tour
   ok "restart: the leaderboard is kept" || bad "restart"
 kill -TERM $tour; wait $tour
 kill -TERM $ledger; wait $ledger
+
+# the validator's own failure (a work folder the sandbox's user cannot enter) is an "error", not the miner's verdict
+mkdir -m 700 closed
+rm -f tport
+env -u TPLR_LEDGER "$TPLR" tournament serve --db free.db --listen 127.0.0.1:0 --port-file tport --wallet val --fee 0 --evals 1 \
+  --preset tiny --steps 2 --batch 2 --seq 17 --work "$work/closed/w" --cache "$work/closed/c" 2>>tour.log &
+tour=$!
+for _ in $(seq 400); do [ -s tport ] && break; sleep 0.025; done
+API=http://127.0.0.1:$(cat tport)
+[ "$(curl -s "$API/health" | jq -r '.payee + " " + (.fee | tostring)')" = "$VAL 0" ] && ok "fee 0 without a ledger" ||
+  bad "free health"
+expect_ok "submit without payment" "$TPLR" tournament submit ref.c --wallet alice --api "$API" --skip-payment
+for _ in $(seq 200); do [ "$(curl -s "$API/health" | jq .pending)" = 0 ] && break; sleep 0.1; done
+[ "$(code "$API/submissions/1")" = 200 ] && jq -e '.status == "error" and .verdict == "" and .uid == -1 and
+  (.error | contains("the validator could not evaluate it"))' body.json >/dev/null &&
+  ok "the validator's failure: status error, no verdict" || bad "error status: $(cat body.json)"
+kill -TERM $tour; wait $tour
 finish
