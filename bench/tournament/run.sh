@@ -63,6 +63,7 @@ print(json.dumps({"bench": "tournament", "what": "harness_reference", **common, 
                   "tps": round(tokens / ref_s, 1)}))
 print(json.dumps({"bench": "tournament", "what": "harness_overhead",
                   "overhead_pct": round(100 * (fast_s / train_s - 1), 2), "target_pct": 3.0, "rounds": len(train),
+                  "loadavg_1min": float(open("/proc/loadavg").read().split()[0]),
                   "note": "same steps: fast_train.c under the harness vs tplr train directly"}))
 starts = [r["startup_s"] for r in load("startup")[0]["runs"]]
 print(json.dumps({"bench": "tournament", "what": "sandbox_startup", "median_ms": round(1000 * statistics.median(starts), 1),
