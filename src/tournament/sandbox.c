@@ -107,9 +107,12 @@ static int build_argv(const tplr_sbx_spec *s, argv_buf *a)
         push(a, s->binds[i].src);
         push(a, s->binds[i].dst);
     }
-    /* the root bwrap builds is a tmpfs: read-only once everything is mounted */
+    /* the root and /dev bwrap builds are tmpfs (memory no rlimit counts):
+     * read-only once everything is mounted; device nodes still work */
     push(a, "--remount-ro");
     push(a, "/");
+    push(a, "--remount-ro");
+    push(a, "/dev");
     push(a, "--chdir");
     push(a, s->chdir);
     push(a, "--");
