@@ -95,21 +95,32 @@ static int build_argv(const tplr_sbx_spec *s, argv_buf *a)
     a->n = 0;
     snprintf(a->size, sizeof a->size, "%llu", (unsigned long long)s->tmp_bytes);
     const char *fixed[] = {BWRAP, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-                           "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64",
+                           "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64",
                            "/lib64", "--symlink", "usr/bin", "/bin", "--ro-bind", "/etc/alternatives",
                            "/etc/alternatives", "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc",
                            "/proc", "--dev", "/dev", "--size", a->size, "--tmpfs", "/tmp", "--clearenv", "--setenv",
                            "PATH", "/usr/bin", "--setenv", "TMPDIR", "/tmp", "--seccomp", "5", "--json-status-fd", "6"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         push(a, fixed[i]);
+    /* the compiler needs /usr; a submission only the shared libraries (no
+     * programs to execute in the moment before the runner forbids exec) */
+    if (s->policy == TPLR_SBX_COMPILE) {
+        push(a, "--ro-bind"), push(a, "/usr"), push(a, "/usr");
+    } else {
+        push(a, "--ro-bind"), push(a, "/usr/lib"), push(a, "/usr/lib");
+        push(a, "--ro-bind-try"), push(a, "/usr/lib64"), push(a, "/usr/lib64");
+    }
     for (int i = 0; i < s->n_binds; i++) {
         push(a, s->binds[i].writable ? "--bind" : "--ro-bind");
         push(a, s->binds[i].src);
         push(a, s->binds[i].dst);
     }
-    /* the root bwrap builds is a tmpfs: read-only once everything is mounted */
+    /* the root and /dev bwrap builds are tmpfs (memory no rlimit counts):
+     * read-only once everything is mounted; device nodes still work */
     push(a, "--remount-ro");
     push(a, "/");
+    push(a, "--remount-ro");
+    push(a, "/dev");
     push(a, "--chdir");
     push(a, s->chdir);
     push(a, "--");
