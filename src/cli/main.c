@@ -34,7 +34,7 @@ static const command commands[] = {
     {"miner", cmd_miner, "run a miner: train, upload pseudo-gradients, gather, outer step"},
     {"validator", cmd_validator, "run a validator: gather, evaluate, score, set weights, checkpoint"},
     {"config", cmd_config, "the node config: show the effective one, or document every field"},
-    {"tournament", cmd_tournament, "the training-speed tournament: evaluate a train.c (tournament eval)"},
+    {"tournament", cmd_tournament, "the training-speed tournament: eval, submit, serve, leaderboard"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
