@@ -50,6 +50,12 @@ void tplr_netmetrics_window_count(const tplr_netmetrics *m, int64_t w, int *mine
 void tplr_netmetrics_node_progress(const tplr_netmetrics *m, const char *role, int uid, int64_t *last_window,
                                    int *stopped);
 
+/* A number field of a node's line for window w (NAN if none). */
+double tplr_netmetrics_value(const tplr_netmetrics *m, const char *role, int uid, int64_t w, const char *key);
+/* The weight the first validator gave uid in the latest window it reported
+ * weights for (NAN if none). */
+double tplr_netmetrics_latest_weight(const tplr_netmetrics *m, int uid);
+
 /* The live table: a header naming the columns, then one row per window. */
 void tplr_netmetrics_print_header(const tplr_netmetrics *m, FILE *out);
 void tplr_netmetrics_print_window(const tplr_netmetrics *m, int64_t w, FILE *out);

@@ -21,5 +21,7 @@ int cmd_metagraph(int argc, char **argv);
 int cmd_block(int argc, char **argv);
 int cmd_balance(int argc, char **argv);
 int cmd_codec(int argc, char **argv);
+int cmd_localnet(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

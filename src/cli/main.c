@@ -31,6 +31,8 @@ static const command commands[] = {
     {"metagraph", cmd_metagraph, "the subnet: uids, keys, stake, incentive, dividends, emission"},
     {"block", cmd_block, "the ledger's current block"},
     {"balance", cmd_balance, "a coldkey's balance and stake"},
+    {"localnet", cmd_localnet, "run a whole network here: ledger, miners, validators, live table, report"},
+    {"status", cmd_status, "the nodes of a running or finished localnet"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -62,6 +62,24 @@ static double uid_value(const json_t *line, const char *map, int uid)
     return netreport_num(json_object_get(line, map), ukey);
 }
 
+double tplr_netmetrics_value(const tplr_netmetrics *m, const char *role, int uid, int64_t w, const char *key)
+{
+    return netreport_num(node_line(window_obj(m, w), role, uid), key);
+}
+
+double tplr_netmetrics_latest_weight(const tplr_netmetrics *m, int uid)
+{
+    int64_t *ws;
+    int nw;
+    double v = NAN;
+    if (tplr_netmetrics_windows(m, &ws, &nw))
+        return v;
+    for (int i = nw - 1; i >= 0 && isnan(v); i--)
+        v = uid_value(ref_validator(m, window_obj(m, ws[i])), "weight", uid);
+    free(ws);
+    return v;
+}
+
 void tplr_netmetrics_print_header(const tplr_netmetrics *m, FILE *out)
 {
     int mu[MAX_NODES], nm = role_uids(m, "miner", mu, MAX_NODES);
