@@ -70,6 +70,10 @@ static tplr_err plan_nodes(ln_net *net)
         TPLR_TRY(tplr_path_join(nd->dir, sizeof nd->dir, nodes, nd->wallet));
         TPLR_TRY(tplr_mkdirs(nd->dir));
         TPLR_TRY(tplr_path_join(nd->proc.log, sizeof nd->proc.log, nd->dir, "node.log"));
+        size_t len = strlen(net->store);
+        if (snprintf(nd->store, sizeof nd->store, "%s%s%s", net->store, len && net->store[len - 1] == '/' ? "" : "/",
+                     nd->wallet) >= (int)sizeof nd->store)
+            return tplr_fail(TPLR_EINVAL, "the store URL is too long");
     }
     return TPLR_OK;
 }
@@ -83,7 +87,7 @@ static tplr_err start_node(ln_net *net, ln_node *nd)
     argv[k++] = (char *)net->o->exe;
     argv[k++] = (char *)nd->role;
     const char *pairs[][2] = {{"--wallet", nd->wallet}, {"--hotkey", LN_HOTKEY},  {"--chain", net->ledger_url},
-                              {"--store", net->store},  {"--config", net->config}, {"--dir", nd->dir},
+                              {"--store", nd->store},  {"--config", net->config}, {"--dir", nd->dir},
                               {"--data", net->data},    {"--windows", windows}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         argv[k++] = (char *)pairs[i][0];

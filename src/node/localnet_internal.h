@@ -16,12 +16,13 @@ typedef struct ln_node {
     const char *adversary; /* "" for an honest node */
     char wallet[64];
     char dir[LN_PATH];
+    char store[LN_PATH];   /* its own bucket: the base store URL + "/" + its name */
 } ln_node;
 
 typedef struct ln_net {
     const tplr_localnet_opts *o;
     char dir[LN_PATH];
-    char store[LN_PATH];    /* the store URL every node gets */
+    char store[LN_PATH];    /* the base store URL: each node publishes under <store>/<name> */
     char data[LN_PATH];     /* the shard folder */
     char config[LN_PATH];   /* DIR/config.json */
     char ledger_url[128];

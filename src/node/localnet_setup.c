@@ -268,9 +268,10 @@ tplr_err ln_write_manifest(const ln_net *net, int finished)
     json_t *nodes = json_array();
     for (int i = 0; i < net->n; i++) {
         const ln_node *nd = &net->nodes[i];
-        json_array_append_new(nodes, json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:I}", "name", nd->proc.name, "role",
-                                               nd->role, "uid", nd->uid, "adversary", nd->adversary, "wallet",
-                                               nd->wallet, "hotkey", LN_HOTKEY, "dir", nd->dir, "pid",
+        json_array_append_new(nodes, json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:I}", "name", nd->proc.name,
+                                               "role", nd->role, "uid", nd->uid, "adversary", nd->adversary,
+                                               "wallet", nd->wallet, "hotkey", LN_HOTKEY, "dir", nd->dir, "store",
+                                               nd->store, "pid",
                                                (json_int_t)nd->proc.pid));
     }
     json_t *root = json_pack("{s:s,s:i,s:b,s:f,s:{s:s,s:I,s:s,s:s},s:s,s:s,s:s,s:i,s:o}", "format", "tplr-localnet",
