@@ -21,6 +21,9 @@ int cmd_metagraph(int argc, char **argv);
 int cmd_block(int argc, char **argv);
 int cmd_balance(int argc, char **argv);
 int cmd_codec(int argc, char **argv);
+int cmd_miner(int argc, char **argv);     /* cmd_node.c */
+int cmd_validator(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 int cmd_localnet(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 

@@ -31,6 +31,9 @@ static const command commands[] = {
     {"metagraph", cmd_metagraph, "the subnet: uids, keys, stake, incentive, dividends, emission"},
     {"block", cmd_block, "the ledger's current block"},
     {"balance", cmd_balance, "a coldkey's balance and stake"},
+    {"miner", cmd_miner, "run a miner: train, upload pseudo-gradients, gather, outer step"},
+    {"validator", cmd_validator, "run a validator: gather, evaluate, score, set weights, checkpoint"},
+    {"config", cmd_config, "the node config: show the effective one, or document every field"},
     {"localnet", cmd_localnet, "run a whole network here: ledger, miners, validators, live table, report"},
     {"status", cmd_status, "the nodes of a running or finished localnet"},
 };
