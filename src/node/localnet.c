@@ -88,7 +88,7 @@ static tplr_err start_node(ln_net *net, ln_node *nd)
     argv[k++] = (char *)nd->role;
     const char *pairs[][2] = {{"--wallet", nd->wallet}, {"--hotkey", LN_HOTKEY},  {"--chain", net->ledger_url},
                               {"--store", nd->store},  {"--config", net->config}, {"--dir", nd->dir},
-                              {"--data", net->data},    {"--windows", windows}};
+                              {"--data", net->data},    {"--windows", windows},     {"--threads", "1"}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         argv[k++] = (char *)pairs[i][0];
         argv[k++] = (char *)pairs[i][1];

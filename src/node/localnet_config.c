@@ -1,17 +1,17 @@
-/* The node config of a localnet: the preset's values, then --config, then
- * --set, written to DIR/config.json for every node. */
-#include <jansson.h>
-#include <math.h>
+/* The node config of a localnet: the defaults, the preset's values, then
+ * --config, then --set, checked as the nodes check it, written to
+ * DIR/config.json for every node. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "localnet_internal.h"
 #include "tplr/fileio.h"
+#include "tplr/node_config.h"
 
 typedef struct preset {
     const char *name;
     double block_time;
-    const char *sets[24];
+    const char *sets[32];
 } preset;
 
 /* Small enough for 2 cores: the model of `tplr model init --preset tiny` or
@@ -19,49 +19,21 @@ typedef struct preset {
 static const preset presets[] = {
     {"tiny",
      0.5,
-     {"model_preset=tiny", "model_overrides=vocab=1024", "seq=128", "batch=8", "inner_steps=8", "pool_size=1024",
-      "blocks_per_window=6", NULL}},
+     {"model_preset=tiny", "model_overrides=vocab=1024", "init_seed=5", "blocks_per_window=6", "null_rounds=1",
+      "inner_steps=8", "batch=8", "seq=128", "pool_size=256", "inner_lr=0.003", "inner_warmup_steps=4",
+      "inner_t_max=2000", "outer_lr=0.9", "codec_topk=64", "codec_chunk=32", "time_window_delta_s=2.5",
+      "late_grace_s=0.5", "peer_timeout_s=3", "poll_interval_s=0.1", "peer_list_every=1",
+      "windows_per_weights=1", "checkpoint_frequency=2", "eval_samples=8", "burn_uid=0", NULL}},
     {"small",
      0.5,
-     {"model_preset=small", "model_overrides=vocab=1024", "seq=128", "batch=8", "inner_steps=8",
-      "pool_size=1024", "blocks_per_window=12", NULL}},
+     {"model_preset=small", "model_overrides=vocab=1024", "init_seed=5", "blocks_per_window=12", "null_rounds=1",
+      "inner_steps=8", "batch=8", "seq=128", "pool_size=256", "inner_lr=0.002", "inner_warmup_steps=4",
+      "inner_t_max=2000", "outer_lr=0.9", "codec_topk=64", "codec_chunk=32", "time_window_delta_s=5",
+      "late_grace_s=0.5", "peer_timeout_s=5", "poll_interval_s=0.1", "peer_list_every=1",
+      "windows_per_weights=1", "checkpoint_frequency=2", "eval_samples=8", "burn_uid=0", NULL}},
 };
 
-/* A --set value as JSON: an integer, a number, else a string. */
-static json_t *typed_value(const char *v)
-{
-    char *end;
-    long long i = strtoll(v, &end, 10);
-    if (*v && !*end)
-        return json_integer(i);
-    double d = strtod(v, &end);
-    if (*v && !*end && isfinite(d))
-        return json_real(d);
-    return json_string(v);
-}
-
-static tplr_err apply_set(json_t *cfg, const char *assignment)
-{
-    const char *eq = strchr(assignment, '=');
-    if (!eq || eq == assignment)
-        return tplr_fail(TPLR_EINVAL, "--set takes KEY=VALUE, not '%s'", assignment);
-    char key[128];
-    if ((size_t)(eq - assignment) >= sizeof key)
-        return tplr_fail(TPLR_EINVAL, "--set %s: the key is too long", assignment);
-    memcpy(key, assignment, (size_t)(eq - assignment));
-    key[eq - assignment] = 0;
-    if (json_object_set_new(cfg, key, typed_value(eq + 1)))
-        return tplr_fail(TPLR_ENOMEM, "out of memory");
-    return TPLR_OK;
-}
-
-static int int_field(const json_t *cfg, const char *key, int def)
-{
-    const json_t *v = json_object_get(cfg, key);
-    return json_is_integer(v) ? (int)json_integer_value(v) : def;
-}
-
-static tplr_err build(ln_net *net, json_t *cfg)
+static tplr_err build(ln_net *net, tplr_node_config *c)
 {
     const tplr_localnet_opts *o = net->o;
     const preset *p = NULL;
@@ -70,38 +42,30 @@ static tplr_err build(ln_net *net, json_t *cfg)
             p = &presets[i];
     if (!p)
         return tplr_fail(TPLR_EINVAL, "unknown --preset '%s': tiny or small", o->preset);
+    tplr_node_config_defaults(c);
     for (int i = 0; p->sets[i]; i++)
-        TPLR_TRY(apply_set(cfg, p->sets[i]));
-    if (o->config) {
-        json_error_t jerr;
-        json_t *file = json_load_file(o->config, JSON_REJECT_DUPLICATES, &jerr);
-        if (!json_is_object(file)) {
-            json_decref(file);
-            return tplr_fail(TPLR_EFORMAT, "%s: not a JSON object: %s", o->config, jerr.text);
-        }
-        int r = json_object_update(cfg, file);
-        json_decref(file);
-        if (r)
-            return tplr_fail(TPLR_ENOMEM, "out of memory");
-    }
+        TPLR_TRY(tplr_node_config_set(c, p->sets[i]));
+    if (o->config)
+        TPLR_TRY(tplr_node_config_load(c, o->config));
     for (int i = 0; i < o->n_sets; i++)
-        TPLR_TRY(apply_set(cfg, o->sets[i]));
+        TPLR_TRY(tplr_node_config_set(c, o->sets[i]));
+    TPLR_TRY(tplr_node_config_check(c));
     net->block_time = o->block_time > 0 ? o->block_time : p->block_time;
-    net->blocks_per_window = int_field(cfg, "blocks_per_window", 6);
-    net->seq = int_field(cfg, "seq", 128);
+    net->blocks_per_window = c->blocks_per_window;
+    net->seq = c->seq;
     return TPLR_OK;
 }
 
 tplr_err ln_write_config(ln_net *net)
 {
-    json_t *cfg = json_object();
-    if (!cfg)
+    tplr_node_config *c = malloc(sizeof *c);
+    if (!c)
         return tplr_fail(TPLR_ENOMEM, "out of memory");
-    tplr_err e = build(net, cfg);
-    char *text = e ? NULL : json_dumps(cfg, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
-    json_decref(cfg);
-    if (!e && !text)
-        e = tplr_fail(TPLR_ENOMEM, "out of memory");
+    char *text = NULL;
+    tplr_err e = build(net, c);
+    if (!e)
+        e = tplr_node_config_to_json(c, &text);
+    free(c);
     if (!e)
         e = tplr_path_join(net->config, sizeof net->config, net->dir, "config.json");
     if (!e)
