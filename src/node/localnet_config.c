@@ -15,7 +15,11 @@ typedef struct preset {
 } preset;
 
 /* Small enough for 2 cores: the model of `tplr model init --preset tiny` or
- * `small`, the corpus' 1024-token vocabulary, windows of a few seconds. */
+ * `small`, the corpus' 1024-token vocabulary, windows of a few seconds,
+ * weights every window, the burn share to the validator (uid 0). Miners'
+ * emissions become their stake: eval_max_stake (10 tokens, as the genesis'
+ * min_validator_stake) stays between that and the validators' 100 tokens, so
+ * miners remain evaluated. */
 static const preset presets[] = {
     {"tiny",
      0.5,
@@ -23,14 +27,16 @@ static const preset presets[] = {
       "inner_steps=8", "batch=8", "seq=128", "pool_size=256", "inner_lr=0.003", "inner_warmup_steps=4",
       "inner_t_max=2000", "outer_lr=0.9", "codec_topk=64", "codec_chunk=32", "time_window_delta_s=2.5",
       "late_grace_s=0.5", "peer_timeout_s=3", "poll_interval_s=0.1", "peer_list_every=1",
-      "windows_per_weights=1", "checkpoint_frequency=2", "eval_samples=8", "burn_uid=0", NULL}},
+      "windows_per_weights=1", "checkpoint_frequency=2", "eval_samples=8", "burn_uid=0",
+      "eval_max_stake=1e10", "openskill_z=1", NULL}},
     {"small",
      0.5,
      {"model_preset=small", "model_overrides=vocab=1024", "init_seed=5", "blocks_per_window=12", "null_rounds=1",
       "inner_steps=8", "batch=8", "seq=128", "pool_size=256", "inner_lr=0.002", "inner_warmup_steps=4",
       "inner_t_max=2000", "outer_lr=0.9", "codec_topk=64", "codec_chunk=32", "time_window_delta_s=5",
       "late_grace_s=0.5", "peer_timeout_s=5", "poll_interval_s=0.1", "peer_list_every=1",
-      "windows_per_weights=1", "checkpoint_frequency=2", "eval_samples=8", "burn_uid=0", NULL}},
+      "windows_per_weights=1", "checkpoint_frequency=2", "eval_samples=8", "burn_uid=0",
+      "eval_max_stake=1e10", "openskill_z=1", NULL}},
 };
 
 static tplr_err build(ln_net *net, tplr_node_config *c)

@@ -129,10 +129,17 @@ static tplr_err write_genesis(ln_net *net, const char *path)
     tplr_genesis g;
     tplr_genesis_default(&g);
     snprintf(g.network, sizeof g.network, "localnet");
-    /* weights whenever a validator has them; emissions every 20 blocks */
-    tplr_err e = tplr_genesis_set_param(&g, "weights_rate_limit", "0");
-    if (!e)
-        e = tplr_genesis_set_param(&g, "tempo", "20");
+    /* Weights whenever a validator has them; emissions every 20 blocks, small
+     * enough (0.001 token a block) that a miner's stake, which its emissions
+     * raise, never reaches the 10 tokens of a validator permit (validators
+     * stake 100). */
+    static const char *const params[][2] = {{"weights_rate_limit", "0"},
+                                            {"tempo", "20"},
+                                            {"block_emission", "1000000"},
+                                            {"min_validator_stake", "10000000000"}};
+    tplr_err e = TPLR_OK;
+    for (size_t i = 0; i < sizeof params / sizeof params[0] && !e; i++)
+        e = tplr_genesis_set_param(&g, params[i][0], params[i][1]);
     if (!e)
         e = make_wallets(net, &g);
     char *text = e ? NULL : tplr_genesis_to_json(&g);
