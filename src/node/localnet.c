@@ -166,9 +166,10 @@ static tplr_err run_nodes(ln_net *net, ln_watch *w)
     double deadline = tplr_now() + (net->o->timeout_s > 0 ? net->o->timeout_s
                                                            : 120 + 3.0 * (net->o->windows + 4) *
                                                                        net->blocks_per_window * net->block_time);
+    double validators_done_at = -1;
     for (;;) {
         TPLR_TRY(watch_step(net, w, 0));
-        int running = 0;
+        int running = 0, validators_running = 0;
         for (int i = 0; i < net->n; i++) {
             ln_node *nd = &net->nodes[i];
             if (ln_poll(&nd->proc)) {
@@ -177,8 +178,16 @@ static tplr_err run_nodes(ln_net *net, ln_watch *w)
                 return node_failed(nd);
             }
             running++;
+            validators_running += !strcmp(nd->role, "validator");
         }
         if (!running)
+            return TPLR_OK;
+        /* The validators have run their windows: miners still going (an
+         * adversary that skipped windows counts more of them) get one more
+         * window, then are stopped. */
+        if (!validators_running && validators_done_at < 0)
+            validators_done_at = tplr_now();
+        if (validators_done_at >= 0 && tplr_now() - validators_done_at > net->blocks_per_window * net->block_time)
             return TPLR_OK;
         if (ln_poll(&net->ledger))
             return tplr_fail(TPLR_EIO, "the ledger stopped: see %s", net->ledger.log);
