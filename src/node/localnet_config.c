@@ -29,13 +29,15 @@ static const preset presets[] = {
       "late_grace_s=0.5", "peer_timeout_s=3", "poll_interval_s=0.1", "peer_list_every=1",
       "windows_per_weights=1", "checkpoint_frequency=2", "eval_samples=8", "burn_uid=0",
       "eval_max_stake=1e10", "openskill_z=1", NULL}},
+    /* 3.7 M parameters: about a second per inner step on one core, so
+     * 20-second windows for four miners and a validator on two cores */
     {"small",
      0.5,
-     {"model_preset=small", "model_overrides=vocab=1024", "init_seed=5", "blocks_per_window=12", "null_rounds=1",
+     {"model_preset=small", "model_overrides=vocab=1024", "init_seed=5", "blocks_per_window=40", "null_rounds=1",
       "inner_steps=8", "batch=8", "seq=128", "pool_size=256", "inner_lr=0.002", "inner_warmup_steps=4",
-      "inner_t_max=2000", "outer_lr=0.9", "codec_topk=64", "codec_chunk=32", "time_window_delta_s=5",
-      "late_grace_s=0.5", "peer_timeout_s=5", "poll_interval_s=0.1", "peer_list_every=1",
-      "windows_per_weights=1", "checkpoint_frequency=2", "eval_samples=8", "burn_uid=0",
+      "inner_t_max=2000", "outer_lr=0.9", "codec_topk=64", "codec_chunk=32", "time_window_delta_s=10",
+      "late_grace_s=1", "peer_timeout_s=10", "poll_interval_s=0.2", "peer_list_every=1",
+      "windows_per_weights=1", "checkpoint_frequency=1", "eval_samples=8", "burn_uid=0",
       "eval_max_stake=1e10", "openskill_z=1", NULL}},
 };
 
