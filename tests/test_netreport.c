@@ -160,7 +160,7 @@ static void test_bad_lines(void **state)
         "[1,2]",
         "{\"t\":1,\"node\":\"miner\",\"uid\":1,\"window\":0}",
         "{\"t\":1,\"node\":\"router\",\"uid\":1,\"window\":0,\"event\":\"window\"}",
-        "{\"t\":1,\"node\":\"miner\",\"uid\":-1,\"window\":0,\"event\":\"window\"}",
+        "{\"t\":1,\"node\":\"miner\",\"uid\":-2,\"window\":0,\"event\":\"window\"}",
         "{\"t\":1,\"node\":\"miner\",\"uid\":70000,\"window\":0,\"event\":\"window\"}",
         "{\"t\":\"x\",\"node\":\"miner\",\"uid\":1,\"window\":0,\"event\":\"window\"}",
         "{\"t\":1,\"node\":\"miner\",\"uid\":1,\"event\":\"window\"}",
@@ -179,6 +179,9 @@ static void test_bad_lines(void **state)
         if (e != TPLR_EFORMAT)
             fail_msg("line %zu accepted: %s", i, bad[i]);
     }
+    /* a line from before registration is taken and filed nowhere */
+    const char *unregistered = "{\"t\":1,\"node\":\"miner\",\"uid\":-1,\"window\":0,\"event\":\"window\"}";
+    ASSERT_OK(tplr_netmetrics_add_line(m, unregistered, strlen(unregistered), "ok"));
     int64_t *ws;
     int nw;
     ASSERT_OK(tplr_netmetrics_windows(m, &ws, &nw));

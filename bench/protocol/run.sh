@@ -12,10 +12,13 @@
 #   val_loss     validation loss (held-out 2% of the corpus) of the network's
 #                model (the validator's last checkpoint) and of the single node;
 #                ratio = network / single
-#   comm_bytes   bytes every node moved (uploads + downloads, from the nodes'
-#                metrics) against dense fp32 ring all-reduce of every inner
-#                step: 2*(n-1)/n * P * 4 bytes per step per node, times n nodes
-#                and the inner steps each node ran
+#   comm_bytes   bytes the miners moved (uploads + downloads of compressed
+#                pseudo-gradients, from their metrics) against dense fp32 ring
+#                all-reduce over the same n = MINERS workers at every inner
+#                step: 2*(n-1)/n * P * 4 bytes per step per node, times n and
+#                the inner steps each miner ran; beside it, the bytes of every
+#                node including the validator's checkpoints and dense
+#                aggregate files (uploaded for nodes that join late)
 #   utilization  compute seconds / window seconds over the nodes' windows
 # Override MINERS, WINDOWS, OUT.
 set -euo pipefail
@@ -66,7 +69,8 @@ init_loss=$(evalj "$out/init")
 params=$(jq '.hidden_size as $h | ($h / .num_attention_heads * .num_key_value_heads) as $kv |
   .vocab_size * $h * (if .tie_word_embeddings then 1 else 2 end) +
   .num_hidden_layers * (2 * $h * $h + 2 * $h * $kv + 3 * $h * .intermediate_size + 2 * $h) + $h' "$model/config.json")
-moved=$(jq '.totals.bytes_up + .totals.bytes_down' "$S")
+moved=$(jq "[.windows[] | select(.window <= $last) | .miners[] | (.bytes_up // 0) + (.bytes_down // 0)] | add" "$S")
+all_nodes=$(jq "[.windows[] | select(.window <= $last) | (.miners[], .validators[]) | (.bytes_up // 0) + (.bytes_down // 0)] | add" "$S")
 nodes=$((miners + 1))
 dense=$(echo "2 * ($miners - 1) / $miners * $params * 4 * $steps_per_node * $miners" | bc -l)
 
@@ -74,11 +78,12 @@ jq -nc --argjson net "$net_loss" --argjson single "$single_loss" --argjson init 
   --argjson w "$last" --argjson sb "$single_batch" --argjson ss "$single_steps" \
   '{bench:"protocol", result:"val_loss", network:$net, single_node:$single, initial:$init, ratio:($net/$single),
     target:"ratio <= 1.03", tokens:$tokens, network_windows:($w), single_batch:$sb, single_steps:$ss}'
-jq -nc --argjson moved "$moved" --argjson dense "$dense" --argjson p "$params" --argjson n "$miners" \
-  --argjson nodes "$nodes" --argjson steps "$steps_per_node" \
-  '{bench:"protocol", result:"comm_bytes", network_bytes:$moved, nodes:$nodes,
-    dense_allreduce_bytes:$dense, formula:"2*(n-1)/n*P*4 bytes per inner step per node, n=miners",
-    params:$p, miners:$n, inner_steps_per_node:$steps, reduction:($dense/$moved), target:"reduction >= 100"}'
+jq -nc --argjson moved "$moved" --argjson all "$all_nodes" --argjson dense "$dense" --argjson p "$params" \
+  --argjson n "$miners" --argjson nodes "$nodes" --argjson steps "$steps_per_node" \
+  '{bench:"protocol", result:"comm_bytes", miners_bytes:$moved, dense_allreduce_bytes:$dense,
+    reduction:($dense/$moved), target:"reduction >= 100",
+    formula:"2*(n-1)/n*P*4 bytes per inner step per node, n=miners", params:$p, miners:$n,
+    inner_steps_per_node:$steps, all_nodes_bytes:$all, all_nodes:$nodes, all_nodes_reduction:($dense/$all)}'
 jq -c --argjson nw "$net_wall" --argjson sw "$single_wall" \
   '{bench:"protocol", result:"utilization", network:.totals.utilization, compute_s:.totals.compute_s,
     window_s:.totals.window_s, network_wall_s:$nw, single_node_wall_s:$sw}' "$S"

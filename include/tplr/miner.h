@@ -14,8 +14,8 @@ typedef enum tplr_adversary {
     TPLR_ADV_SILENT,     /* uploads nothing */
     TPLR_ADV_LATE,       /* uploads after the time bound */
     TPLR_ADV_GARBAGE,    /* uploads random bytes */
-    TPLR_ADV_COPY,       /* re-uploads another miner's gradient under its own key */
-    TPLR_ADV_WRONG_DATA, /* trains on another uid's samples */
+    TPLR_ADV_COPY,       /* re-uploads another miner's gradient as its own (uid, hotkey, signature) */
+    TPLR_ADV_WRONG_DATA, /* trains on the samples of uid + 100000 */
     TPLR_ADV_ASCENT      /* uploads the negated pseudo-gradient */
 } tplr_adversary;
 

@@ -21,6 +21,7 @@
 #include "tplr/store.h"
 
 #define TPLR_NODE_MAX_UIDS 1024
+#define TPLR_UNITS_PER_TOKEN 1e9 /* ledger amounts are base units (docs/ledger.md) */
 
 typedef struct tplr_node_opts {
     const char *kind;          /* "miner" or "validator" */
@@ -81,6 +82,11 @@ tplr_err tplr_node_upload_bounds(tplr_node *n, int64_t w, double *time_min, doub
 tplr_store *tplr_node_peer_store(tplr_node *n, int uid);
 /* The validator with the most stake (ties: lower uid), or -1. */
 int tplr_node_leader(const tplr_node *n);
+/* A uid's stake in tokens (Templar's thresholds are in TAO). */
+double tplr_node_stake_tokens(const tplr_node *n, int uid);
+/* Validators: more stake than eval_max_stake tokens (Templar's rule for who
+ * is not evaluated). Miners earn stake through emissions, so a permit alone
+ * does not make a validator. */
 int tplr_node_is_validator_uid(const tplr_node *n, int uid);
 /* Reads a small JSON object of a peer's (at most TPLR_NODE_FILE_MAX bytes). */
 tplr_err tplr_node_get_small(tplr_node *n, tplr_store *s, const char *key, char **text, size_t *len,

@@ -80,8 +80,12 @@ static tplr_err plan_nodes(ln_net *net)
 
 static tplr_err start_node(ln_net *net, ln_node *nd)
 {
+    /* Miners run one window more than the validators: a validator's last
+     * window then still finds every miner's gradient (were the miners done
+     * first, it would score them all missing). They are stopped once the
+     * validators are done (run_nodes). */
     char windows[16];
-    snprintf(windows, sizeof windows, "%d", net->o->windows);
+    snprintf(windows, sizeof windows, "%d", net->o->windows + !strcmp(nd->role, "miner"));
     char *argv[32];
     int k = 0;
     argv[k++] = (char *)net->o->exe;

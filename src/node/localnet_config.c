@@ -11,34 +11,34 @@
 typedef struct preset {
     const char *name;
     double block_time;
-    const char *sets[32];
+    const char *sets[12];
 } preset;
 
 /* Small enough for 2 cores: the model of `tplr model init --preset tiny` or
  * `small`, the corpus' 1024-token vocabulary, windows of a few seconds,
- * weights every window, the burn share to the validator (uid 0). Miners'
- * emissions become their stake: eval_max_stake (10 tokens, as the genesis'
- * min_validator_stake) stays between that and the validators' 100 tokens, so
- * miners remain evaluated. */
+ * weights every window, the burn share to the validator (uid 0), and the
+ * OpenSkill ordinal mu - 1 sigma instead of mu - 3 sigma: in a few windows
+ * each miner plays only a few games, and with mu - 3 sigma the honest miner
+ * ranked last in most of them stays below 0 (no weight). */
+static const char *const common[] = {
+    "model_overrides=vocab=1024", "init_seed=5",     "null_rounds=1",        "inner_steps=8",
+    "batch=8",                    "seq=128",         "pool_size=256",        "inner_warmup_steps=4",
+    "inner_t_max=2000",           "outer_lr=0.9",    "codec_topk=64",        "codec_chunk=32",
+    "peer_list_every=1",          "eval_samples=8",  "windows_per_weights=1", "burn_uid=0",
+    "openskill_z=1",
+};
+
 static const preset presets[] = {
     {"tiny",
      0.5,
-     {"model_preset=tiny", "model_overrides=vocab=1024", "init_seed=5", "blocks_per_window=6", "null_rounds=1",
-      "inner_steps=8", "batch=8", "seq=128", "pool_size=256", "inner_lr=0.003", "inner_warmup_steps=4",
-      "inner_t_max=2000", "outer_lr=0.9", "codec_topk=64", "codec_chunk=32", "time_window_delta_s=2.5",
-      "late_grace_s=0.5", "peer_timeout_s=3", "poll_interval_s=0.1", "peer_list_every=1",
-      "windows_per_weights=1", "checkpoint_frequency=2", "eval_samples=8", "burn_uid=0",
-      "eval_max_stake=1e10", "openskill_z=1", NULL}},
+     {"model_preset=tiny", "blocks_per_window=6", "inner_lr=0.003", "time_window_delta_s=2.5", "late_grace_s=0.5",
+      "peer_timeout_s=3", "poll_interval_s=0.1", "checkpoint_frequency=2", NULL}},
     /* 3.7 M parameters: about a second per inner step on one core, so
      * 20-second windows for four miners and a validator on two cores */
     {"small",
      0.5,
-     {"model_preset=small", "model_overrides=vocab=1024", "init_seed=5", "blocks_per_window=40", "null_rounds=1",
-      "inner_steps=8", "batch=8", "seq=128", "pool_size=256", "inner_lr=0.002", "inner_warmup_steps=4",
-      "inner_t_max=2000", "outer_lr=0.9", "codec_topk=64", "codec_chunk=32", "time_window_delta_s=10",
-      "late_grace_s=1", "peer_timeout_s=10", "poll_interval_s=0.2", "peer_list_every=1",
-      "windows_per_weights=1", "checkpoint_frequency=1", "eval_samples=8", "burn_uid=0",
-      "eval_max_stake=1e10", "openskill_z=1", NULL}},
+     {"model_preset=small", "blocks_per_window=40", "inner_lr=0.002", "time_window_delta_s=10", "late_grace_s=1",
+      "peer_timeout_s=10", "poll_interval_s=0.2", "checkpoint_frequency=1", NULL}},
 };
 
 static tplr_err build(ln_net *net, tplr_node_config *c)
@@ -51,6 +51,8 @@ static tplr_err build(ln_net *net, tplr_node_config *c)
     if (!p)
         return tplr_fail(TPLR_EINVAL, "unknown --preset '%s': tiny or small", o->preset);
     tplr_node_config_defaults(c);
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+        TPLR_TRY(tplr_node_config_set(c, common[i]));
     for (int i = 0; p->sets[i]; i++)
         TPLR_TRY(tplr_node_config_set(c, p->sets[i]));
     if (o->config)

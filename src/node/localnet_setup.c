@@ -16,8 +16,12 @@
 #include "tplr/timeutil.h"
 #include "tplr/wallet.h"
 
-#define FUND 1000000000000ull      /* 1000 tokens per coldkey */
-#define VALIDATOR_STAKE 100000000000ull /* 100 tokens */
+#define TOKEN 1000000000ull         /* base units */
+#define FUND (1000 * TOKEN)           /* per miner coldkey */
+/* A validator is a uid with more than the node config's eval_max_stake
+ * (20000 tokens) of stake. */
+#define VALIDATOR_STAKE (50000 * TOKEN)
+#define VALIDATOR_FUND (VALIDATOR_STAKE + FUND)
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -118,7 +122,7 @@ static tplr_err make_wallets(ln_net *net, tplr_genesis *g)
         ln_node *nd = &net->nodes[i];
         unsigned char pk[TPLR_KEY_PUBLIC];
         TPLR_TRY(tplr_wallet_create_coldkey(nd->wallet, NULL, pk));
-        TPLR_TRY(tplr_genesis_add_balance(g, pk, FUND));
+        TPLR_TRY(tplr_genesis_add_balance(g, pk, strcmp(nd->role, "validator") ? FUND : VALIDATOR_FUND));
         TPLR_TRY(tplr_wallet_create_hotkey(nd->wallet, LN_HOTKEY, pk));
     }
     return TPLR_OK;
@@ -131,8 +135,8 @@ static tplr_err write_genesis(ln_net *net, const char *path)
     snprintf(g.network, sizeof g.network, "localnet");
     /* Weights whenever a validator has them; emissions every 20 blocks, small
      * enough (0.001 token a block) that a miner's stake, which its emissions
-     * raise, never reaches the 10 tokens of a validator permit (validators
-     * stake 100). */
+     * raise, never reaches the 10 tokens of a validator permit (nor the
+     * node config's eval_max_stake). */
     static const char *const params[][2] = {{"weights_rate_limit", "0"},
                                             {"tempo", "20"},
                                             {"block_emission", "1000000"},

@@ -40,7 +40,7 @@ char *tplr_metrics_line(double t, const char *node, int uid, int64_t window, con
                 strcmp(k, "event"))
                 json_object_set(o, k, v);
         }
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(o);
     return s;
 }

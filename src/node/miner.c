@@ -83,6 +83,8 @@ static tplr_err miner_init(miner *m)
     return TPLR_OK;
 }
 
+#define WRONG_DATA_SHIFT 100000
+
 static int is_null_round(const tplr_node *n, int64_t w) { return w < n->start_window + n->cfg->null_rounds; }
 
 /* H inner steps on this window's samples; delta = θ_start − θ_end, and the
@@ -92,7 +94,8 @@ static tplr_err train_window(miner *m, int64_t w)
     tplr_node *n = m->n;
     const tplr_node_config *c = n->cfg;
     int null_round = is_null_round(n, w);
-    uint64_t data_uid = (uint64_t)n->uid + (m->adv == TPLR_ADV_WRONG_DATA ? 1 : 0);
+    /* wrong-data: the pool of a uid nobody holds (a real one's would be that miner's exact gradient) */
+    uint64_t data_uid = (uint64_t)n->uid + (m->adv == TPLR_ADV_WRONG_DATA ? WRONG_DATA_SHIFT : 0);
     tplr_pool_spec spec = {data_uid, (uint64_t)w, (uint64_t)c->network_seed, m->pool_n};
     TPLR_TRY(tplr_sample_pool(&spec, n->data.n, m->pool));
     memcpy(m->theta0, n->model->params, n->model->n_params * sizeof(float));
@@ -136,6 +139,9 @@ static void sleep_until(double wall)
         nanosleep(&ts, NULL);
     }
 }
+
+/* The container header's size: uid at offset 32 (u32), hotkey at 36 (docs/formats.md). */
+#define COPY_HEADER 68
 
 /* Another miner's gradient of window w (for the copy adversary). */
 static tplr_err fetch_other(miner *m, int64_t w, unsigned char **bytes, size_t *len)
@@ -186,6 +192,12 @@ static tplr_err upload(miner *m, int64_t w, int *uploaded)
     case TPLR_ADV_COPY:
         if (fetch_other(m, w, &own, &len))
             return TPLR_OK; /* nothing to copy: stays silent */
+        if (len > COPY_HEADER + 96) { /* claim it: own uid and hotkey in the header, own signature */
+            for (int i = 0; i < 4; i++)
+                own[32 + i] = (unsigned char)((uint32_t)n->uid >> (8 * i));
+            memcpy(own + 36, n->hot.pk, 32);
+            tplr_codec_sign(own, len, n->hot.sk);
+        }
         bytes = own;
         break;
     default:

@@ -20,7 +20,7 @@ static const field window_fields[] = {
     {"window_s", T_NUM},     {"bytes_up", T_COUNT},         {"bytes_down", T_COUNT},   {"uploaded", T_BOOL},
     {"peers_applied", T_COUNT}, {"fingerprint", T_HEX},     {"eval_loss", T_NUM},      {"evaluated", T_UIDS},
     {"gradient_score", T_UID_NUMS}, {"final_score", T_UID_NUMS}, {"weight", T_UID_NUMS}, {"penalties", T_UID_WORDS},
-    {"weights_set", T_BOOL},
+    {"weights_set", T_BOOL}, {"global_step", T_COUNT}, {"null_round", T_BOOL},
 };
 #define N_WINDOW_FIELDS (sizeof window_fields / sizeof window_fields[0])
 
@@ -179,14 +179,16 @@ static tplr_err add_parsed(tplr_netmetrics *m, const json_t *o, const char *orig
         return bad_line(origin, "\"node\" is not \"miner\" or \"validator\"");
     if (!event || (strcmp(event, "start") && strcmp(event, "window") && strcmp(event, "stop")))
         return bad_line(origin, "\"event\" is not \"start\", \"window\" or \"stop\"");
-    if (!json_is_integer(uidv) || json_integer_value(uidv) < 0 || json_integer_value(uidv) > MAX_UID)
-        return bad_line(origin, "\"uid\" is not an integer in 0..65535");
+    if (!json_is_integer(uidv) || json_integer_value(uidv) < -1 || json_integer_value(uidv) > MAX_UID)
+        return bad_line(origin, "\"uid\" is not an integer in -1..65535");
     if (!check(json_object_get(o, "t"), T_NUM))
         return bad_line(origin, "\"t\" is not a finite number");
     int has_window = json_is_integer(winv) && json_integer_value(winv) >= 0 && json_integer_value(winv) <= MAX_COUNT;
     if (!has_window && (!strcmp(event, "window") || (winv && !json_is_null(winv))))
         return bad_line(origin, "\"window\" is not a non-negative integer");
     int uid = (int)json_integer_value(uidv);
+    if (uid < 0)
+        return TPLR_OK; /* written before the node knew its uid: nothing to file it under */
     double t = json_number_value(json_object_get(o, "t"));
     json_int_t w = has_window ? json_integer_value(winv) : -1;
 
@@ -210,7 +212,7 @@ static tplr_err add_parsed(tplr_netmetrics *m, const json_t *o, const char *orig
     if (w > json_integer_value(json_object_get(n, "last_window")) &&
         json_object_set_new(n, "last_window", json_integer(w)))
         goto nomem;
-    char wkey[24], ukey[8];
+    char wkey[24], ukey[16];
     snprintf(wkey, sizeof wkey, "%lld", (long long)w);
     snprintf(ukey, sizeof ukey, "%d", uid);
     json_t *win = json_object_get(m->windows, wkey);

@@ -80,6 +80,26 @@ double tplr_netmetrics_latest_weight(const tplr_netmetrics *m, int uid)
     return v;
 }
 
+/* Every node line of a window, miners then validators. */
+typedef struct line_ref {
+    const char *role, *uid;
+    const json_t *line;
+} line_ref;
+
+static int window_lines(const json_t *win, line_ref *out)
+{
+    int n = 0;
+    const char *role;
+    json_t *lines;
+    json_object_foreach((json_t *)win, role, lines)
+    {
+        const char *u;
+        json_t *l;
+        json_object_foreach(lines, u, l) if (n < 2 * MAX_NODES) out[n++] = (line_ref){role, u, l};
+    }
+    return n;
+}
+
 void tplr_netmetrics_print_header(const tplr_netmetrics *m, FILE *out)
 {
     int mu[MAX_NODES], nm = role_uids(m, "miner", mu, MAX_NODES);
@@ -108,17 +128,10 @@ void tplr_netmetrics_print_window(const tplr_netmetrics *m, int64_t w, FILE *out
     int mu[MAX_NODES], nm = role_uids(m, "miner", mu, MAX_NODES);
     const json_t *win = window_obj(m, w), *val = ref_validator(m, win);
     double moved = 0;
-    const char *role;
-    json_t *lines;
-    json_object_foreach((json_t *)win, role, lines)
-    {
-        const char *u;
-        json_t *l;
-        json_object_foreach(lines, u, l)
-        {
-            double up = netreport_num(l, "bytes_up"), down = netreport_num(l, "bytes_down");
-            moved += (isnan(up) ? 0 : up) + (isnan(down) ? 0 : down);
-        }
+    line_ref refs[2 * MAX_NODES];
+    for (int i = 0, n = window_lines(win, refs); i < n; i++) {
+        double up = netreport_num(refs[i].line, "bytes_up"), down = netreport_num(refs[i].line, "bytes_down");
+        moved += (isnan(up) ? 0 : up) + (isnan(down) ? 0 : down);
     }
     fprintf(out, "%6lld |", (long long)w);
     for (int i = 0; i < nm; i++)
@@ -160,26 +173,19 @@ static json_t *fingerprints_agree(const tplr_netmetrics *m, const json_t *win)
 {
     const char *first = NULL;
     int count = 0, agree = 1;
-    const char *role;
-    json_t *lines;
-    json_object_foreach((json_t *)win, role, lines)
-    {
-        const char *u;
-        json_t *l;
-        json_object_foreach(lines, u, l)
-        {
-            char key[32];
-            snprintf(key, sizeof key, "%s/%s", role, u);
-            const char *adv = json_string_value(json_object_get(json_object_get(m->nodes, key), "adversary"));
-            const char *fp = json_string_value(json_object_get(l, "fingerprint"));
-            if ((adv && *adv) || !fp)
-                continue;
-            if (!first)
-                first = fp;
-            else if (strcmp(first, fp))
-                agree = 0;
-            count++;
-        }
+    line_ref refs[2 * MAX_NODES];
+    for (int i = 0, n = window_lines(win, refs); i < n; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "%s/%s", refs[i].role, refs[i].uid);
+        const char *adv = json_string_value(json_object_get(json_object_get(m->nodes, key), "adversary"));
+        const char *fp = json_string_value(json_object_get(refs[i].line, "fingerprint"));
+        if ((adv && *adv) || !fp)
+            continue;
+        if (!first)
+            first = fp;
+        else if (strcmp(first, fp))
+            agree = 0;
+        count++;
     }
     return count < 2 ? json_null() : json_boolean(agree);
 }

@@ -73,12 +73,14 @@ tplr_store *tplr_node_peer_store(tplr_node *n, int uid)
     return NULL;
 }
 
+double tplr_node_stake_tokens(const tplr_node *n, int uid)
+{
+    return uid >= 0 && uid < n->mg.n ? (double)n->mg.neurons[uid].stake / TPLR_UNITS_PER_TOKEN : 0;
+}
+
 int tplr_node_is_validator_uid(const tplr_node *n, int uid)
 {
-    if (uid < 0 || uid >= n->mg.n)
-        return 0;
-    const tplr_neuron *r = &n->mg.neurons[uid];
-    return r->validator_permit || (double)r->stake > n->cfg->scoring.eval_max_stake;
+    return tplr_node_stake_tokens(n, uid) > n->cfg->scoring.eval_max_stake;
 }
 
 int tplr_node_leader(const tplr_node *n)

@@ -146,8 +146,8 @@ static tplr_err set_number(tplr_node_config *c, const field *f, double v, const 
         return tplr_fail(TPLR_EINVAL, "%s: %s must be a finite number", origin, f->name);
     if (f->scoring) {
         if (tplr_scoring_config_set(&c->scoring, f->name, v))
-            return tplr_fail_ctx(TPLR_EINVAL, "%s: ", origin);
-        return TPLR_OK;
+            return tplr_fail_ctx(TPLR_EINVAL, "%s", origin);
+        return TPLR_OK; /* ranges: checked with all fields (tplr_node_config_check, apply_json) */
     }
     if ((f->k == K_INT || f->k == K_I64) && v != floor(v))
         return tplr_fail(TPLR_EINVAL, "%s: %s must be a whole number, not %g", origin, f->name, v);
@@ -211,6 +211,8 @@ tplr_err tplr_node_config_apply_json(tplr_node_config *c, const char *json, size
             break;
     }
     json_decref(root);
+    if (!e && tplr_scoring_config_check(&tmp.scoring))
+        e = tplr_fail_ctx(TPLR_EINVAL, "%s", origin);
     if (!e)
         *c = tmp;
     return e;
@@ -256,10 +258,10 @@ tplr_err tplr_node_config_model(const tplr_node_config *c, tplr_model_config *ou
         while (*tok == ' ')
             tok++;
         if (*tok && tplr_config_set(out, tok))
-            return tplr_fail_ctx(TPLR_EINVAL, "model_overrides: ");
+            return tplr_fail_ctx(TPLR_EINVAL, "model_overrides");
     }
     if (tplr_config_validate(out))
-        return tplr_fail_ctx(TPLR_EINVAL, "model_preset/model_overrides: ");
+        return tplr_fail_ctx(TPLR_EINVAL, "model_preset/model_overrides");
     return TPLR_OK;
 }
 
@@ -294,23 +296,21 @@ tplr_err tplr_node_config_check(const tplr_node_config *c)
     tplr_model_config m;
     TPLR_TRY(tplr_node_config_model(c, &m));
     if (tplr_key_check_version(c->network_version))
-        return tplr_fail_ctx(TPLR_EINVAL, "network_version: ");
+        return tplr_fail_ctx(TPLR_EINVAL, "network_version");
     tplr_adamw_hparams h = tplr_node_config_adamw(c);
     if (tplr_adamw_validate(&h))
-        return tplr_fail_ctx(TPLR_EINVAL, "inner optimizer: ");
+        return tplr_fail_ctx(TPLR_EINVAL, "inner optimizer");
     tplr_codec_params p = tplr_node_config_codec(c);
     if (tplr_codec_params_validate(&p))
-        return tplr_fail_ctx(TPLR_EINVAL, "codec: ");
+        return tplr_fail_ctx(TPLR_EINVAL, "codec");
     tplr_outer_hparams o;
     if (tplr_node_config_outer(c, &o))
-        return tplr_fail_ctx(TPLR_EINVAL, "outer optimizer: ");
+        return tplr_fail_ctx(TPLR_EINVAL, "outer optimizer");
     if (c->seq > m.max_seq)
         return tplr_fail(TPLR_EINVAL, "seq %d exceeds the model's max_seq %d", c->seq, m.max_seq);
     if (c->pool_size < c->batch)
         return tplr_fail(TPLR_EINVAL, "pool_size %lld is smaller than batch %d", (long long)c->pool_size, c->batch);
-    if (tplr_scoring_config_check(&c->scoring))
-        return tplr_fail_ctx(TPLR_EINVAL, "scoring: ");
-    return TPLR_OK;
+    return tplr_scoring_config_check(&c->scoring);
 }
 
 static double get_number(const tplr_node_config *c, const field *f)

@@ -162,7 +162,7 @@ tplr_err tplr_fingerprint_parse(const char *json, size_t len, const char *origin
         json_array_foreach(s, i, v)
         {
             double x = json_is_number(v) ? json_number_value(v) : NAN;
-            if (!isfinite(x) || fabs(x) > 3.0e38) {
+            if (!(fabs(x) < 0x1.ffffffp+127)) { /* NaN, inf, or beyond what rounds to a finite float */
                 e = tplr_fail(TPLR_EFORMAT, "%s: \"slice\"[%zu] must be a finite float", origin, i);
                 break;
             }

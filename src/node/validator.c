@@ -37,7 +37,7 @@ static int miner_uids(tplr_node *n, uint16_t *out, double *stake, double *incent
             continue;
         out[k] = (uint16_t)u;
         if (stake)
-            stake[k] = (double)n->mg.neurons[u].stake;
+            stake[k] = tplr_node_stake_tokens(n, u);
         if (incentive)
             incentive[k] = n->mg.neurons[u].incentive;
         k++;

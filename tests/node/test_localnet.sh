@@ -139,6 +139,13 @@ for a in "${adversaries[@]}"; do
     bad "$a: no penalty and score $score"
 done
 
+# over S3: the nodes' objects are in the bucket, nothing in a folder store
+if [ "$MODE" = s3 ]; then
+  n=$("$TPLR" store ls s3://localnet/run1/ 2>&1 | grep -c "gradient-")
+  [ "$n" -ge $((3 * (WINDOWS - 2))) ] && ok "$n gradients in the S3 bucket" || bad "gradients in S3: $n"
+  [ ! -e "$work/net/store" ] && ok "no folder store" || bad "a folder store was used"
+fi
+
 # the report: self-contained, three plots
 R=$work/net/report.html
 [ "$(grep -o '<svg' "$R" | wc -l)" -eq 3 ] && grep -q '<polyline' "$R" && ok "report.html has its 3 SVG plots" ||

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Two honest miners and one of each adversary kind with a validator: the
+# validator penalizes each misbehaviour the way it sees it (missing, invalid,
+# copied indices, negative scores), the honest miners end on top of the final
+# scores and of the ledger's weights, and the honest nodes stay in step.
+# usage: test_adversaries.sh PATH/TO/tplr
+TPLR=$(realpath "${1:?usage: test_adversaries.sh PATH/TO/tplr}")
+here=$(dirname "$(realpath "$0")")
+source "$here/../cli/lib.sh"
+cd "$work"
+source "$here/lib_net.sh"
+
+kinds=(silent late garbage copy ascent wrong-data)
+net_setup h1 h2 "${kinds[@]}"
+common=(--config net.json --data train.npy --threads 1 --set blocks_per_window=8 --set uids_per_window=8
+  --set overlap_min_step=0 --set eval_samples=8)
+"$TPLR" validator --wallet val --store "$work/b/val" --dir val "${common[@]}" --windows 10 2>val.log &
+vpid=$!
+pids+=($vpid)
+for m in h1 h2 "${kinds[@]}"; do
+  adv=none
+  case $m in h*) ;; *) adv=$m ;; esac
+  "$TPLR" miner --wallet "$m" --store "$work/b/$m" --dir "$m" "${common[@]}" --adversary "$adv" 2>"$m.log" &
+  pids+=($!)
+done
+wait $vpid && ok "the validator ran 10 windows" || bad "validator: $(tail -n 5 val.log)"
+
+uid_of() { jq -r 'select(.event == "start") | .uid' "$1/metrics.jsonl" | head -n 1; }
+penalized() { # NAME PENALTY...: the validator gave one of these penalties to NAME's uid at least once
+  local u
+  u=$(uid_of "$1")
+  shift
+  for p in "$@"; do
+    [ -n "$(win val ".penalties[\"$u\"] // [] | map(select(. == \"$p\")) | .[]" | head -n 1)" ] && return 0
+  done
+  return 1
+}
+penalized silent missing gather_miss gather_reset && ok "silent: missing" || bad "silent was not penalized"
+penalized late missing gather_miss gather_reset && ok "late: missing (outside the time bound)" || bad "late was not penalized"
+penalized garbage invalid gather_miss gather_reset && ok "garbage: invalid" || bad "garbage was not penalized"
+penalized copy overlap overlap_reset overlap_naughty && ok "copy: caught by index overlap" || bad "copy was not penalized"
+u=$(uid_of ascent)
+neg=$(win val ".gradient_score[\"$u\"] // empty" | jq -s 'map(select(. < 0)) | length')
+[ "$neg" -ge 1 ] && ok "ascent: negative gradient scores ($neg windows)" || bad "ascent never scored negative"
+
+# the honest miners end on top: every adversary below the best honest miner,
+# the misbehaving kinds at zero, and the ledger's top weight on an honest miner
+last=$(win val .final_score | tail -n 1)
+h1=$(uid_of h1) h2=$(uid_of h2)
+[ -n "$h1" ] && [ -n "$h2" ] && [ -n "$last" ] || bad "no uids or final scores (h1 '$h1', h2 '$h2', '$last')"
+for m in "${kinds[@]}"; do
+  u=$(uid_of "$m")
+  rule='(.[$u] // 0) < ([.[$a], .[$b]] | max)'
+  [ "$m" != wrong-data ] && rule="$rule and (.[\$u] // 0) <= 0"
+  jq -e --arg a "$h1" --arg b "$h2" --arg u "$u" "$rule" <<<"$last" >/dev/null &&
+    ok "$m ends below the best honest miner" || bad "$m (uid $u): final scores $last"
+done
+w=$("$TPLR" weights show --uid 0 --json)
+top=$(jq '[.uids, .weights] | transpose | map(select(.[0] != 0)) | max_by(.[1]) | .[0]' <<<"$w")
+[ "$top" = "$h1" ] || [ "$top" = "$h2" ] && ok "the ledger's top weight is on honest uid $top" || bad "weights: $w"
+for m in silent late garbage copy ascent; do
+  u=$(uid_of "$m")
+  jq -e --argjson u "$u" '[.uids, .weights] | transpose | map(select(.[0] == $u and .[1] > 0)) | length == 0' \
+    <<<"$w" >/dev/null && ok "$m has no weight on the ledger" || bad "$m (uid $u) has weight: $w"
+done
+
+# honest miners and the validator hold the same model
+mismatch=0 compared=0
+while read -r w fp; do
+  for m in h1 h2; do
+    other=$(win $m "select(.window == $w) | .fingerprint" | tr -d '"')
+    [ -z "$other" ] && continue
+    compared=$((compared + 1))
+    [ "$other" = "$fp" ] || mismatch=$((mismatch + 1))
+  done
+done < <(win val '"\(.window) \(.fingerprint)"' | tr -d '"')
+[ "$compared" -ge 10 ] && [ "$mismatch" = 0 ] && ok "honest fingerprints agree ($compared comparisons)" ||
+  bad "fingerprints: $mismatch of $compared differ"
+finish
