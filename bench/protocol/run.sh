@@ -20,12 +20,18 @@
 #                node including the validator's checkpoints and dense
 #                aggregate files (uploaded for nodes that join late)
 #   utilization  compute seconds / window seconds over the nodes' windows
-# Override MINERS, WINDOWS, OUT.
+# The network runs H = INNER_STEPS inner steps per window (default 16; the
+# preset's 8 halves the steps each gradient exchange covers) in windows of
+# WINDOW_BLOCKS half-second blocks (default 100: five processes share the
+# cores, and a miner that runs out of window time stops its inner steps).
+# Override MINERS, WINDOWS, INNER_STEPS, WINDOW_BLOCKS, OUT.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tplr=${BUILD:-$root/build}/tplr
 miners=${MINERS:-4}
-windows=${WINDOWS:-12}
+windows=${WINDOWS:-6}
+inner_steps=${INNER_STEPS:-16}
+window_blocks=${WINDOW_BLOCKS:-100}
 out=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/tplr-bench-protocol-XXXXXX")}
 corpus=$root/runs/kjv
 mkdir -p "$out"
@@ -33,7 +39,8 @@ mkdir -p "$out"
 "$tplr" localnet prepare --corpus "$corpus" >&2
 t0=$(date +%s.%N)
 "$tplr" localnet --preset small --miners "$miners" --validators 1 --windows "$windows" --dir "$out/net" \
-  --corpus "$corpus" >"$out/localnet.out" 2>&1 || { cat "$out/localnet.out" >&2; exit 1; }
+  --corpus "$corpus" --set inner_steps="$inner_steps" --set blocks_per_window="$window_blocks" \
+  >"$out/localnet.out" 2>&1 || { cat "$out/localnet.out" >&2; exit 1; }
 net_wall=$(echo "$(date +%s.%N) - $t0" | bc)
 S=$out/net/summary.json
 cfg=$out/net/config.json
