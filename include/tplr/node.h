@@ -95,6 +95,8 @@ tplr_err tplr_node_put(tplr_node *n, const char *key, const void *data, size_t l
 
 /* The start window from the leader's bucket (TPLR_ENOTFOUND while none). */
 tplr_err tplr_node_read_start_window(tplr_node *n, int64_t *w);
+/* Polls for it (refreshing the metagraph) into n->start_window; TPLR_EINTERRUPTED on a signal. */
+tplr_err tplr_node_wait_start_window(tplr_node *n);
 /* The newest peer list in the leader's bucket that applies to window w. */
 tplr_err tplr_node_read_peer_list(tplr_node *n, int64_t w, tplr_peer_list *p);
 

@@ -232,18 +232,6 @@ static tplr_err upload_debug(tplr_node *n, int64_t w, tplr_fingerprint *fp)
     return e;
 }
 
-static tplr_err wait_start(tplr_node *n)
-{
-    while (!tplr_stop_requested()) {
-        TPLR_TRY(tplr_node_refresh(n));
-        if (tplr_node_read_start_window(n, &n->start_window) == TPLR_OK)
-            return TPLR_OK;
-        struct timespec ts = {0, 250 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    return tplr_fail(TPLR_EINTERRUPTED, "stopped by a signal");
-}
-
 /* Templar's dummy gradient: a null-round container of the current window,
  * so that the validators count the miner as active from the start. */
 static tplr_err post_activity(miner *m, int64_t w)
@@ -300,7 +288,7 @@ tplr_err tplr_miner_run(const tplr_node_opts *o, tplr_adversary adv)
     miner m = {.n = n, .adv = adv};
     tplr_err e = miner_init(&m);
     if (!e)
-        e = wait_start(n);
+        e = tplr_node_wait_start_window(n);
     int64_t w = 0;
     if (!e)
         e = tplr_node_window(n, &w);

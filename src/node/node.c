@@ -160,6 +160,17 @@ tplr_err tplr_node_read_start_window(tplr_node *n, int64_t *w)
     return e;
 }
 
+tplr_err tplr_node_wait_start_window(tplr_node *n)
+{
+    while (!tplr_stop_requested()) {
+        TPLR_TRY(tplr_node_refresh(n));
+        if (tplr_node_read_start_window(n, &n->start_window) == TPLR_OK)
+            return TPLR_OK;
+        sleep_s(0.25);
+    }
+    return tplr_fail(TPLR_EINTERRUPTED, "stopped by a signal");
+}
+
 tplr_err tplr_node_read_peer_list(tplr_node *n, int64_t w, tplr_peer_list *p)
 {
     tplr_store *s = tplr_node_peer_store(n, tplr_node_leader(n));

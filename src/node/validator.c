@@ -358,16 +358,8 @@ static tplr_err start_network(validator *v, int64_t cur)
     tplr_node *n = v->n;
     if (tplr_node_read_start_window(n, &n->start_window) == TPLR_OK)
         return TPLR_OK;
-    if (!is_leader(n)) {
-        while (!tplr_stop_requested()) {
-            TPLR_TRY(tplr_node_refresh(n));
-            if (tplr_node_read_start_window(n, &n->start_window) == TPLR_OK)
-                return TPLR_OK;
-            struct timespec ts = {0, 250 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        return tplr_fail(TPLR_EINTERRUPTED, "stopped by a signal");
-    }
+    if (!is_leader(n))
+        return tplr_node_wait_start_window(n);
     n->start_window = cur + 1;
     TPLR_TRY(post_peers(v, cur, n->start_window, 1));
     char key[TPLR_KEY_MAX], *text;

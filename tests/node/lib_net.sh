@@ -46,3 +46,19 @@ wait_windows() {
   done
   return 1
 }
+
+# compare_fingerprints VALDIR MINERDIR...: prints "COMPARED MISMATCHED" over
+# every window both the validator and a miner processed.
+compare_fingerprints() {
+  local val=$1 mismatch=0 compared=0 w fp m other
+  shift
+  while read -r w fp; do
+    for m in "$@"; do
+      other=$(win "$m" "select(.window == $w) | .fingerprint" | tr -d '"')
+      [ -z "$other" ] && continue
+      compared=$((compared + 1))
+      [ "$other" = "$fp" ] || { mismatch=$((mismatch + 1)); echo "window $w: $val $fp, $m $other" >&2; }
+    done
+  done < <(win "$val" '"\(.window) \(.fingerprint)"' | tr -d '"')
+  echo "$compared $mismatch"
+}

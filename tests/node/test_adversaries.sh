@@ -65,15 +65,7 @@ for m in silent late garbage copy ascent; do
 done
 
 # honest miners and the validator hold the same model
-mismatch=0 compared=0
-while read -r w fp; do
-  for m in h1 h2; do
-    other=$(win $m "select(.window == $w) | .fingerprint" | tr -d '"')
-    [ -z "$other" ] && continue
-    compared=$((compared + 1))
-    [ "$other" = "$fp" ] || mismatch=$((mismatch + 1))
-  done
-done < <(win val '"\(.window) \(.fingerprint)"' | tr -d '"')
+read -r compared mismatch < <(compare_fingerprints val h1 h2)
 [ "$compared" -ge 10 ] && [ "$mismatch" = 0 ] && ok "honest fingerprints agree ($compared comparisons)" ||
   bad "fingerprints: $mismatch of $compared differ"
 finish
