@@ -72,14 +72,17 @@ static void svg_plot(FILE *f, const char *title, const char *ylabel, const serie
     fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#999\"/>\n", L, T, pw,
             ph);
     for (int i = 0; i <= 4; i++) {
-        double y = y0 + (y1 - y0) * i / 4, x = x0 + (x1 - x0) * i / 4;
+        double y = y0 + (y1 - y0) * i / 4;
         fprintf(f, "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.4g</text>\n", L - 4,
                 PY(y) + 4, y);
         fprintf(f, "<line x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", L, L + pw, PY(y),
                 PY(y));
+    }
+    /* windows are whole numbers: a tick on every one, or every step-th */
+    double step = fmax(1, ceil((x1 - x0) / 8));
+    for (double x = ceil(x0); x <= x1 + 1e-9; x += step)
         fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%.0f</text>\n", PX(x),
                 H - B + 16, x);
-    }
     fprintf(f, "<text x=\"%.0f\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">window</text>\n", L + pw / 2,
             H - 6);
     fprintf(f, "<text x=\"14\" y=\"%.0f\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 14 %.0f)\">",
