@@ -24,7 +24,8 @@
 # preset's 8 halves the steps each gradient exchange covers) in windows of
 # WINDOW_BLOCKS half-second blocks (default 100: five processes share the
 # cores, and a miner that runs out of window time stops its inner steps).
-# Override MINERS, WINDOWS, INNER_STEPS, WINDOW_BLOCKS, OUT.
+# SETS="key=value ..." adds node config fields (e.g. outer_optimizer=nesterov).
+# Override MINERS, WINDOWS, INNER_STEPS, WINDOW_BLOCKS, SETS, OUT.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tplr=${BUILD:-$root/build}/tplr
@@ -32,6 +33,8 @@ miners=${MINERS:-4}
 windows=${WINDOWS:-6}
 inner_steps=${INNER_STEPS:-16}
 window_blocks=${WINDOW_BLOCKS:-100}
+sets=()
+for kv in ${SETS:-}; do sets+=(--set "$kv"); done
 out=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/tplr-bench-protocol-XXXXXX")}
 corpus=$root/runs/kjv
 mkdir -p "$out"
@@ -40,7 +43,7 @@ mkdir -p "$out"
 t0=$(date +%s.%N)
 "$tplr" localnet --preset small --miners "$miners" --validators 1 --windows "$windows" --dir "$out/net" \
   --corpus "$corpus" --set inner_steps="$inner_steps" --set blocks_per_window="$window_blocks" \
-  >"$out/localnet.out" 2>&1 || { cat "$out/localnet.out" >&2; exit 1; }
+  "${sets[@]}" >"$out/localnet.out" 2>&1 || { cat "$out/localnet.out" >&2; exit 1; }
 net_wall=$(echo "$(date +%s.%N) - $t0" | bc)
 S=$out/net/summary.json
 cfg=$out/net/config.json
