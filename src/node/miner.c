@@ -143,7 +143,7 @@ static void sleep_until(double wall)
 /* The container header's size: uid at offset 32 (u32), hotkey at 36 (docs/formats.md). */
 #define COPY_HEADER 68
 
-/* Another miner's gradient of window w (for the copy adversary). */
+/* Another miner's valid gradient of window w (for the copy adversary). */
 static tplr_err fetch_other(miner *m, int64_t w, unsigned char **bytes, size_t *len)
 {
     tplr_node *n = m->n;
@@ -153,13 +153,21 @@ static tplr_err fetch_other(miner *m, int64_t w, unsigned char **bytes, size_t *
         if (!s || tplr_key_gradient(key, sizeof key, (uint64_t)w, (uint64_t)u, n->cfg->network_version))
             continue;
         for (int tries = 0; tries < 20 && !tplr_stop_requested(); tries++) {
-            if (tplr_store_get(s, key, (uint64_t)1 << 30, bytes, len, NULL) == TPLR_OK)
-                return TPLR_OK;
+            if (tplr_store_get(s, key, (uint64_t)1 << 30, bytes, len, NULL) == TPLR_OK) {
+                tplr_codec_view v;
+                tplr_codec_reason why;
+                if (tplr_node_validate(n, *bytes, *len, w, u, &v, &why) == TPLR_OK) {
+                    tplr_codec_view_free(&v);
+                    return TPLR_OK;
+                }
+                free(*bytes); /* not worth copying: try the next uid */
+                break;
+            }
             struct timespec ts = {0, 100 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
     }
-    return tplr_fail(TPLR_ENOTFOUND, "no other miner's gradient of window %lld to copy", (long long)w);
+    return tplr_fail(TPLR_ENOTFOUND, "no other miner's valid gradient of window %lld to copy", (long long)w);
 }
 
 /* Uploads window w's gradient (honestly or not); *uploaded tells. */
