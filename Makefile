@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build test test-asan bench run clean
+.PHONY: all setup configure build test test-asan bench run demo clean
 
 all: build
 
@@ -33,6 +33,10 @@ bench: setup build
 
 run: setup build
 	bash scripts/run.sh
+
+# The single-node demo: train the tiny model alone, then let it write.
+demo: setup build
+	bash scripts/train_demo.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan

@@ -25,5 +25,7 @@ int cmd_miner(int argc, char **argv);     /* cmd_node.c */
 int cmd_validator(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_tournament(int argc, char **argv); /* subcommands: tournament_cmds.h */
+int cmd_localnet(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

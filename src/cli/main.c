@@ -35,6 +35,8 @@ static const command commands[] = {
     {"validator", cmd_validator, "run a validator: gather, evaluate, score, set weights, checkpoint"},
     {"config", cmd_config, "the node config: show the effective one, or document every field"},
     {"tournament", cmd_tournament, "the training-speed tournament: eval, submit, serve, leaderboard"},
+    {"localnet", cmd_localnet, "run a whole network here: ledger, miners, validators, live table, report"},
+    {"status", cmd_status, "the nodes of a running or finished localnet"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -15,14 +15,14 @@ lib_sources=("$root"/src/base/*.c "$root/src/model/safetensors.c" "$root/src/mod
              "$root"/src/data/{tokenizer,tokenizer_load,pretokenize,unicode,unicode_tables,bytemap,gpt2_bytes}.c
              "$root"/src/codec/*.c
              "$root/src/store/s3_parse.c" "$root/src/chain/ledger_tx.c" "$root/src/chain/address.c"
-             "$root"/src/node/{openskill,scoring_config,scoring_rules,scoring_state,scoring_penalties,scoring_pick,scoring_file,node_files}.c
+             "$root"/src/node/{openskill,scoring_config,scoring_rules,scoring_state,scoring_penalties,scoring_pick,scoring_file,node_files,netreport_metrics,netreport_summary,netreport_html}.c
              "$root/src/tournament/proto.c" "$root"/src/tournament/{request,similar}.c)
 # The library sources are compiled once (in parallel), then linked into each target.
 rm -rf "$out/obj" && mkdir -p "$out/obj"
 printf '%s\n' "${lib_sources[@]}" | xargs -P "$(nproc)" -I{} sh -c \
   'f="$1"; shift; exec "$@" -c "$f" -o "'"$out"'/obj/$(echo "$f" | tr / _).o"' _ {} "$cc" "${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}"
 rm -f "$out/libfuzzlib.a" && ar rcs "$out/libfuzzlib.a" "$out"/obj/*.o
-for target in safetensors npy config shard tokenizer_load tokenizer_encode codec s3 ledger_tx scores node_files tour_pipe tour_request; do
+for target in safetensors npy config shard tokenizer_load tokenizer_encode codec s3 ledger_tx scores node_files metrics tour_pipe tour_request; do
   "$cc" "${flags[@]}" "$here/fuzz_$target.c" "$out/libfuzzlib.a" -o "$out/fuzz_$target" -ljansson -lsodium -lm
   rm -rf "$out/corpus_$target"
   cp -r "$here/corpus/$target" "$out/corpus_$target"

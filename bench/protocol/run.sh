@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# bench/protocol: the training protocol against data-parallel training, in
+# one run on the King James Bible (the corpus of `make run`).
+#   network: `tplr localnet --preset small` (3.7 M parameters), MINERS miners
+#            and a validator for WINDOWS windows of H inner AdamW steps each,
+#            compressed pseudo-gradients through a folder store, outer SGD;
+#   peer:    one node, `tplr train` with AdamW, batch = MINERS x the miners'
+#            batch (what dense data-parallel training over MINERS nodes
+#            computes per step), on the same total tokens the miners trained
+#            on, with the inner optimizer's learning rate and schedule.
+# Results (one JSON line each):
+#   val_loss     validation loss (held-out 2% of the corpus) of the network's
+#                model (the validator's last checkpoint) and of the single node;
+#                ratio = network / single
+#   comm_bytes   bytes the miners moved (uploads + downloads of compressed
+#                pseudo-gradients, from their metrics) against dense fp32 ring
+#                all-reduce over the same n = MINERS workers at every inner
+#                step: 2*(n-1)/n * P * 4 bytes per step per node, times n and
+#                the inner steps each miner ran; beside it, the bytes of every
+#                node including the validator's checkpoints and dense
+#                aggregate files (uploaded for nodes that join late)
+#   utilization  compute seconds / window seconds over the nodes' windows
+# The network runs H = INNER_STEPS inner steps per window (default 16; the
+# preset's 8 halves the steps each gradient exchange covers) in windows of
+# WINDOW_BLOCKS half-second blocks (default 100: five processes share the
+# cores, and a miner that runs out of window time stops its inner steps).
+# SETS="key=value ..." adds node config fields (e.g. outer_optimizer=nesterov).
+# Override MINERS, WINDOWS, INNER_STEPS, WINDOW_BLOCKS, SETS, OUT.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tplr=${BUILD:-$root/build}/tplr
+miners=${MINERS:-4}
+windows=${WINDOWS:-6}
+inner_steps=${INNER_STEPS:-16}
+window_blocks=${WINDOW_BLOCKS:-100}
+sets=()
+for kv in ${SETS:-}; do sets+=(--set "$kv"); done
+out=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/tplr-bench-protocol-XXXXXX")}
+corpus=$root/runs/kjv
+mkdir -p "$out"
+
+"$tplr" localnet prepare --corpus "$corpus" >&2
+t0=$(date +%s.%N)
+"$tplr" localnet --preset small --miners "$miners" --validators 1 --windows "$windows" --dir "$out/net" \
+  --corpus "$corpus" --set inner_steps="$inner_steps" --set blocks_per_window="$window_blocks" \
+  "${sets[@]}" >"$out/localnet.out" 2>&1 || { cat "$out/localnet.out" >&2; exit 1; }
+net_wall=$(echo "$(date +%s.%N) - $t0" | bc)
+S=$out/net/summary.json
+cfg=$out/net/config.json
+batch=$(jq .batch "$cfg")
+seq=$(jq .seq "$cfg")
+lr=$(jq .inner_lr "$cfg")
+warmup=$(jq .inner_warmup_steps "$cfg")
+tmax=$(jq .inner_t_max "$cfg")
+eta=$(jq .inner_eta_min_factor "$cfg")
+
+# the network's model: the validator's latest checkpoint
+vstore=$out/net/store/validator-0/checkpoints/$(jq -r .network_version "$cfg")
+last=$(jq .latest_window "$vstore/_LATEST.json")
+model=$vstore/$last
+# the tokens and inner steps the honest miners trained up to that window
+tokens=$(jq "[.windows[] | select(.window <= $last) | .miners[] | .tokens // 0] | add" "$S")
+steps_per_node=$(jq "[.windows[] | select(.window <= $last) | .miners[] | .inner_steps // 0] | add / $miners | floor" "$S")
+single_batch=$((batch * miners))
+single_steps=$(((tokens + single_batch * seq / 2) / (single_batch * seq)))
+
+"$tplr" model init --preset small --set vocab=1024 --seed "$(jq .init_seed "$cfg")" --out "$out/init" >/dev/null
+t1=$(date +%s.%N)
+"$tplr" train --model "$out/init" --data "$corpus/shards" --steps "$single_steps" --batch "$single_batch" --lr "$lr" \
+  --warmup "$warmup" --t-max "$tmax" --eta-min-factor "$eta" --order shuffled --seed 1 --threads "$(nproc)" \
+  --out "$out/single" --quiet >/dev/null 2>"$out/single.log"
+single_wall=$(echo "$(date +%s.%N) - $t1" | bc)
+
+evalj() { "$tplr" eval --model "$1" --data "$corpus/shards" --max-rows 1024 --quiet --json | jq .loss; }
+net_loss=$(evalj "$model")
+single_loss=$(evalj "$out/single")
+init_loss=$(evalj "$out/init")
+# parameters, from the checkpoint's config (Llama: embeddings and head, per layer q, k, v, o, MLP, 2 norms)
+params=$(jq '.hidden_size as $h | ($h / .num_attention_heads * .num_key_value_heads) as $kv |
+  .vocab_size * $h * (if .tie_word_embeddings then 1 else 2 end) +
+  .num_hidden_layers * (2 * $h * $h + 2 * $h * $kv + 3 * $h * .intermediate_size + 2 * $h) + $h' "$model/config.json")
+moved=$(jq "[.windows[] | select(.window <= $last) | .miners[] | (.bytes_up // 0) + (.bytes_down // 0)] | add" "$S")
+all_nodes=$(jq "[.windows[] | select(.window <= $last) | (.miners[], .validators[]) | (.bytes_up // 0) + (.bytes_down // 0)] | add" "$S")
+nodes=$((miners + 1))
+dense=$(echo "2 * ($miners - 1) / $miners * $params * 4 * $steps_per_node * $miners" | bc -l)
+
+jq -nc --argjson net "$net_loss" --argjson single "$single_loss" --argjson init "$init_loss" --argjson tokens "$tokens" \
+  --argjson w "$last" --argjson sb "$single_batch" --argjson ss "$single_steps" \
+  '{bench:"protocol", result:"val_loss", network:$net, single_node:$single, initial:$init, ratio:($net/$single),
+    target:"ratio <= 1.03", tokens:$tokens, network_windows:($w), single_batch:$sb, single_steps:$ss}'
+jq -nc --argjson moved "$moved" --argjson all "$all_nodes" --argjson dense "$dense" --argjson p "$params" \
+  --argjson n "$miners" --argjson nodes "$nodes" --argjson steps "$steps_per_node" \
+  '{bench:"protocol", result:"comm_bytes", miners_bytes:$moved, dense_allreduce_bytes:$dense,
+    reduction:($dense/$moved), target:"reduction >= 100",
+    formula:"2*(n-1)/n*P*4 bytes per inner step per node, n=miners", params:$p, miners:$n,
+    inner_steps_per_node:$steps, all_nodes_bytes:$all, all_nodes:$nodes, all_nodes_reduction:($dense/$all)}'
+jq -c --argjson nw "$net_wall" --argjson sw "$single_wall" \
+  '{bench:"protocol", result:"utilization", network:.totals.utilization, compute_s:.totals.compute_s,
+    window_s:.totals.window_s, network_wall_s:$nw, single_node_wall_s:$sw}' "$S"
