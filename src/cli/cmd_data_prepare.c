@@ -27,7 +27,8 @@ static tplr_err add_document(prepare_ctx *c, const char *text, size_t len)
 }
 
 /* Splits a file's bytes into documents: the whole file, each non-empty
- * line, or each blank-line-separated paragraph. */
+ * line, or each blank-line-separated paragraph; a line or paragraph has
+ * its leading and trailing CR/LF removed (the last one of a file too). */
 static tplr_err add_file(prepare_ctx *c, const unsigned char *data, size_t size, doc_mode mode)
 {
     const char *p = (const char *)data, *end = p + size;
@@ -44,6 +45,8 @@ static tplr_err add_file(prepare_ctx *c, const unsigned char *data, size_t size,
         const char *s = p, *e = q;
         while (s < e && (*s == '\n' || *s == '\r'))
             s++;
+        while (e > s && (e[-1] == '\n' || e[-1] == '\r'))
+            e--;
         if (e > s)
             TPLR_TRY(add_document(c, s, (size_t)(e - s)));
         p = q < end ? q + 1 : end;
