@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tplr/metrics.h"
+#include "tplr/http_reply.h"
 #include "tplr/timeutil.h"
 
 struct tplr_metrics {
@@ -136,22 +137,7 @@ static int handle(struct mg_connection *conn, void *data)
 
 static tplr_err serve(tplr_metrics *m, const char *listen)
 {
-    const char *options[] = {"listening_ports", listen, "num_threads", "2", "request_timeout_ms", "10000", NULL};
-    struct mg_callbacks cb;
-    memset(&cb, 0, sizeof cb);
-    struct mg_init_data init = {&cb, m, options};
-    unsigned code = 0;
-    char text[256] = "";
-    struct mg_error_data err = {&code, text, sizeof text};
-    mg_init_library(0);
-    m->ctx = mg_start2(&init, &err);
-    if (!m->ctx)
-        return tplr_fail(TPLR_EIO, "--metrics-listen %s: cannot listen: %s (is the port taken?)", listen,
-                         text[0] ? text : "civetweb failed to start");
-    mg_set_request_handler(m->ctx, "/", handle, m);
-    struct mg_server_port ports[4];
-    m->port = mg_get_server_ports(m->ctx, 4, ports) > 0 ? ports[0].port : 0;
-    return TPLR_OK;
+    return tplr_http_start(listen, 2, 10000, handle, m, &m->ctx, &m->port);
 }
 
 tplr_err tplr_metrics_open(const char *path, const char *node, int uid, const char *listen, tplr_metrics **out)
