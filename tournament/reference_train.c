@@ -1,9 +1,13 @@
 /* The reference submission: the Templar Tournament's reference inner_steps,
- * step for step, on the engine's public API. Every step keeps that step's
- * logits (the seed's `final_logits = logits.detach().float()` runs each
- * step), then trains on inputs batch[:, :-1] and targets batch[:, 1:]
- * (cross-entropy, ignore index -100), takes the optimizer step and zeroes
- * the gradients. The evaluation compares every submission with this one. */
+ * step for step, on the engine's public API, written for clarity, not speed.
+ * Each step trains on inputs batch[:, :-1] and targets batch[:, 1:]
+ * (cross-entropy, ignore index -100) with one forward and backward pass,
+ * takes the optimizer step and zeroes the gradients. The seed's
+ * `final_logits = logits.detach().float()` copies the logits its training
+ * forward already produced; the engine's training pass never materializes
+ * [B·T, V] logits, so the last step computes them with one forward pass
+ * before its update (same weights, same inputs). The evaluation compares
+ * every submission with this one. */
 #include <stdlib.h>
 
 #include "tplr/tournament.h"
@@ -29,7 +33,8 @@ tplr_err inner_steps(tplr_model *model, tplr_tour_data *data_iterator, tplr_adam
                 inputs[(size_t)r * T + j] = batch[(size_t)r * S + j];      /* batch[:, :-1] */
                 targets[(size_t)r * T + j] = batch[(size_t)r * S + j + 1]; /* batch[:, 1:] */
             }
-        tplr_model_forward_logits(model, acts, inputs, result->final_logits);
+        if (step == num_steps - 1) /* the last step's logits, before its update */
+            tplr_model_forward_logits(model, acts, inputs, result->final_logits);
         float loss = tplr_model_forward_backward(model, acts, inputs, targets, 1.0f, NULL);
         tplr_adamw_step(optimizer, model, optimizer->hp.lr);
         tplr_model_zero_grads(model);
