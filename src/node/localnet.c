@@ -113,6 +113,47 @@ static tplr_err node_failed(const ln_node *nd)
     return tplr_fail(TPLR_EIO, "%s stopped early (%s); the end of %s:\n%s", nd->proc.name, how, nd->proc.log, tail);
 }
 
+/* Whether the node wrote its "start" metrics line: it has joined the subnet
+ * and committed its bucket. */
+static int has_started(const ln_node *nd)
+{
+    char path[LN_PATH + 16], *text = NULL;
+    size_t len;
+    if (tplr_path_join(path, sizeof path, nd->dir, "metrics.jsonl") || tplr_read_file(path, 1 << 20, &text, &len))
+        return 0;
+    int started = strstr(text, "\"event\":\"start\"") != NULL;
+    free(text);
+    return started;
+}
+
+/* Starts the miners, waits until each has committed its bucket, then starts
+ * the validators: the leader's first peer list then names every miner
+ * (a miner that commits later joins the aggregate one or two windows late). */
+static tplr_err start_nodes(ln_net *net)
+{
+    for (int i = 0; i < net->n; i++)
+        if (!strcmp(net->nodes[i].role, "miner"))
+            TPLR_TRY(start_node(net, &net->nodes[i]));
+    double t0 = tplr_now();
+    for (int i = 0; i < net->n; i++) {
+        ln_node *nd = &net->nodes[i];
+        while (!strcmp(nd->role, "miner") && !has_started(nd)) {
+            if (tplr_stop_requested())
+                return tplr_fail(TPLR_EINTERRUPTED, "stopped by a signal");
+            if (ln_poll(&nd->proc))
+                return node_failed(nd);
+            if (tplr_now() - t0 > 120)
+                return tplr_fail(TPLR_ETIMEOUT, "%s did not join the subnet within 120 s; see %s", nd->proc.name,
+                                 nd->proc.log);
+            usleep(100 * 1000);
+        }
+    }
+    for (int i = 0; i < net->n; i++)
+        if (strcmp(net->nodes[i].role, "miner"))
+            TPLR_TRY(start_node(net, &net->nodes[i]));
+    return TPLR_OK;
+}
+
 typedef struct ln_watch {
     tplr_netmetrics *m;
     tplr_metrics_tail tails[TPLR_LOCALNET_MAX_NODES];
@@ -279,8 +320,7 @@ tplr_err tplr_localnet_run(const tplr_localnet_opts *o)
     if (!e) {
         fprintf(o->out, "== %d validator(s) and %d miner(s) (%d adversaries), %d windows; logs under %s/nodes\n",
                 o->validators, o->miners, o->n_adversaries, o->windows, net->dir);
-        for (int i = 0; i < net->n && !e; i++)
-            e = start_node(net, &net->nodes[i]);
+        e = start_nodes(net);
     }
     if (!e)
         e = ln_write_manifest(net, 0);

@@ -106,6 +106,12 @@ static tplr_err one_window(validator *v, int64_t w)
     v->gscore = json_object();
     TPLR_TRY(tplr_node_wait_window(n, w + 1));
     TPLR_TRY(tplr_node_refresh(n));
+    /* The initial list holds the miners that had committed when the network
+     * started. Miners that committed during the first window are put in a
+     * list for the next window (whose gathers start when it ends), not left
+     * out until the regular list two windows ahead. */
+    if (w == n->start_window && is_leader(n))
+        TPLR_TRY(post_peers(v, w, w + 1, 1));
     int null_round = w < n->start_window + c->null_rounds;
     tplr_peer_list pl;
     int have_list = !null_round && tplr_node_read_peer_list(n, w, &pl) == TPLR_OK;

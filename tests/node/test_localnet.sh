@@ -127,6 +127,17 @@ for u in $honest; do
   [ "$lw" -gt 0 ] && ok "miner $u: weight $lw/65535 on the ledger" || bad "miner $u: no weight on the ledger"
 done
 
+# the miners committed before the validator started: its first peer list
+# names every one of them, and so does the one it posts for the next window
+if [ "$MODE" = honest ]; then
+  vs=$work/net/store/validator-0
+  s0=$(jq .start_window "$vs/start_window_v1.json")
+  for f in "$s0" $((s0 + 1)); do
+    n=$(jq '.peers | length' "$vs/peers_${f}_v1.json" 2>/dev/null || echo 0)
+    [ "$n" -eq 3 ] && ok "peer list of window $f names the 3 miners" || bad "peer list of window $f: $n peers"
+  done
+fi
+
 # validator and honest miners hold the same model after every outer step
 agree=$(jq '[.windows[] | select(.fingerprints_agree != null)] | length' "$S")
 disagree=$(jq '[.windows[] | select(.fingerprints_agree == false) | .window] | @csv' "$S")
