@@ -8,6 +8,10 @@
 #            batch (what dense data-parallel training over MINERS nodes
 #            computes per step), on the same total tokens the miners trained
 #            on, with the inner optimizer's learning rate and schedule.
+# Both start from the same weights: the preset's initialization, or with
+# WARM_STEPS > 0 a model the single node trained that many steps from it
+# (DiLoCo's experiments start from a pre-trained model in the same way);
+# the warm-up tokens are not counted.
 # Results (one JSON line each):
 #   val_loss     validation loss (held-out 2% of the corpus) of the network's
 #                model (the validator's last checkpoint) and of the single node;
@@ -24,8 +28,11 @@
 # preset's 8 halves the steps each gradient exchange covers) in windows of
 # WINDOW_BLOCKS half-second blocks (default 100: five processes share the
 # cores, and a miner that runs out of window time stops its inner steps).
-# SETS="key=value ..." adds node config fields (e.g. outer_optimizer=nesterov).
-# Override MINERS, WINDOWS, INNER_STEPS, WINDOW_BLOCKS, SETS, OUT.
+# SETS="key=value ..." sets node config fields; the default, "null_rounds=0
+# outer_lr=1.0", lets the first window train (the localnet's null round is
+# a start-up convention: every miner is in the first peer list) and applies
+# the aggregate whole. Override MINERS, WINDOWS, INNER_STEPS, WINDOW_BLOCKS,
+# WARM_STEPS, SETS, OUT.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tplr=${BUILD:-$root/build}/tplr
@@ -33,26 +40,44 @@ miners=${MINERS:-4}
 windows=${WINDOWS:-6}
 inner_steps=${INNER_STEPS:-16}
 window_blocks=${WINDOW_BLOCKS:-100}
+warm_steps=${WARM_STEPS:-0}
 sets=()
-for kv in ${SETS:-}; do sets+=(--set "$kv"); done
+for kv in ${SETS-null_rounds=0 outer_lr=1.0}; do sets+=(--set "$kv"); done
 out=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/tplr-bench-protocol-XXXXXX")}
 corpus=$root/runs/kjv
 mkdir -p "$out"
 
 "$tplr" localnet prepare --corpus "$corpus" >&2
-t0=$(date +%s.%N)
-"$tplr" localnet --preset small --miners "$miners" --validators 1 --windows "$windows" --dir "$out/net" \
-  --corpus "$corpus" --set inner_steps="$inner_steps" --set blocks_per_window="$window_blocks" \
-  "${sets[@]}" >"$out/localnet.out" 2>&1 || { cat "$out/localnet.out" >&2; exit 1; }
-net_wall=$(echo "$(date +%s.%N) - $t0" | bc)
-S=$out/net/summary.json
-cfg=$out/net/config.json
+net_args=(--preset small --set inner_steps="$inner_steps" --set blocks_per_window="$window_blocks" "${sets[@]}")
+cfg=$out/config.json
+"$tplr" localnet config "${net_args[@]}" >"$cfg"
 batch=$(jq .batch "$cfg")
 seq=$(jq .seq "$cfg")
 lr=$(jq .inner_lr "$cfg")
 warmup=$(jq .inner_warmup_steps "$cfg")
 tmax=$(jq .inner_t_max "$cfg")
 eta=$(jq .inner_eta_min_factor "$cfg")
+single_batch=$((batch * miners))
+# one node's AdamW run: train FROM STEPS OUT
+adamw() {
+  "$tplr" train --model "$1" --data "$corpus/shards" --steps "$2" --batch "$single_batch" --lr "$lr" \
+    --warmup "$warmup" --t-max "$tmax" --eta-min-factor "$eta" --order shuffled --seed "$4" --threads "$(nproc)" \
+    --out "$3" --quiet >/dev/null 2>"$3.log"
+}
+
+"$tplr" model init --preset small --set vocab=1024 --seed "$(jq .init_seed "$cfg")" --out "$out/init" >/dev/null
+start=$out/init
+if [ "$warm_steps" -gt 0 ]; then
+  adamw "$out/init" "$warm_steps" "$out/warm" 2
+  start=$out/warm
+  net_args+=(--set init_model="$start")
+fi
+
+t0=$(date +%s.%N)
+"$tplr" localnet --miners "$miners" --validators 1 --windows "$windows" --dir "$out/net" --corpus "$corpus" \
+  "${net_args[@]}" >"$out/localnet.out" 2>&1 || { cat "$out/localnet.out" >&2; exit 1; }
+net_wall=$(echo "$(date +%s.%N) - $t0" | bc)
+S=$out/net/summary.json
 
 # the network's model: the validator's latest checkpoint
 vstore=$out/net/store/validator-0/checkpoints/$(jq -r .network_version "$cfg")
@@ -61,20 +86,16 @@ model=$vstore/$last
 # the tokens and inner steps the honest miners trained up to that window
 tokens=$(jq "[.windows[] | select(.window <= $last) | .miners[] | .tokens // 0] | add" "$S")
 steps_per_node=$(jq "[.windows[] | select(.window <= $last) | .miners[] | .inner_steps // 0] | add / $miners | floor" "$S")
-single_batch=$((batch * miners))
 single_steps=$(((tokens + single_batch * seq / 2) / (single_batch * seq)))
 
-"$tplr" model init --preset small --set vocab=1024 --seed "$(jq .init_seed "$cfg")" --out "$out/init" >/dev/null
 t1=$(date +%s.%N)
-"$tplr" train --model "$out/init" --data "$corpus/shards" --steps "$single_steps" --batch "$single_batch" --lr "$lr" \
-  --warmup "$warmup" --t-max "$tmax" --eta-min-factor "$eta" --order shuffled --seed 1 --threads "$(nproc)" \
-  --out "$out/single" --quiet >/dev/null 2>"$out/single.log"
+adamw "$start" "$single_steps" "$out/single" 1
 single_wall=$(echo "$(date +%s.%N) - $t1" | bc)
 
 evalj() { "$tplr" eval --model "$1" --data "$corpus/shards" --max-rows 1024 --quiet --json | jq .loss; }
 net_loss=$(evalj "$model")
 single_loss=$(evalj "$out/single")
-init_loss=$(evalj "$out/init")
+init_loss=$(evalj "$start")
 # parameters, from the checkpoint's config (Llama: embeddings and head, per layer q, k, v, o, MLP, 2 norms)
 params=$(jq '.hidden_size as $h | ($h / .num_attention_heads * .num_key_value_heads) as $kv |
   .vocab_size * $h * (if .tie_word_embeddings then 1 else 2 end) +
@@ -85,9 +106,10 @@ nodes=$((miners + 1))
 dense=$(echo "2 * ($miners - 1) / $miners * $params * 4 * $steps_per_node * $miners" | bc -l)
 
 jq -nc --argjson net "$net_loss" --argjson single "$single_loss" --argjson init "$init_loss" --argjson tokens "$tokens" \
-  --argjson w "$last" --argjson sb "$single_batch" --argjson ss "$single_steps" \
+  --argjson w "$last" --argjson sb "$single_batch" --argjson ss "$single_steps" --argjson ws "$warm_steps" \
   '{bench:"protocol", result:"val_loss", network:$net, single_node:$single, initial:$init, ratio:($net/$single),
-    target:"ratio <= 1.03", tokens:$tokens, network_windows:($w), single_batch:$sb, single_steps:$ss}'
+    target:"ratio <= 1.03", tokens:$tokens, network_windows:($w), single_batch:$sb, single_steps:$ss,
+    warm_start_steps:$ws}'
 jq -nc --argjson moved "$moved" --argjson all "$all_nodes" --argjson dense "$dense" --argjson p "$params" \
   --argjson n "$miners" --argjson nodes "$nodes" --argjson steps "$steps_per_node" \
   '{bench:"protocol", result:"comm_bytes", miners_bytes:$moved, dense_allreduce_bytes:$dense,

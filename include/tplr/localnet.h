@@ -48,6 +48,10 @@ void tplr_localnet_defaults(tplr_localnet_opts *o);
  * summary and report are still written). */
 tplr_err tplr_localnet_run(const tplr_localnet_opts *o);
 
+/* The node config the localnet's nodes would run with (the preset's values,
+ * then --config, then --set, checked), as JSON; the caller frees *text. */
+tplr_err tplr_localnet_config(const tplr_localnet_opts *o, char **text);
+
 /* The KJV corpus (Debian's bible-kjv) under dir: kjv.txt, a 1024-token BPE
  * tokenizer learned on it, and token shards of sample_len tokens (2% held
  * out), each step skipped when its output is there. Runs exe's `tokenizer

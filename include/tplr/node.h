@@ -134,6 +134,8 @@ tplr_err tplr_node_write_aggregate_file(tplr_node *n, int64_t w, const char *pat
 
 void tplr_node_fingerprint(const tplr_node *n, int64_t w, tplr_fingerprint *f);
 
+/* Loads the weights of the config's init_model folder (shapes checked). */
+tplr_err tplr_node_load_init_model(tplr_node *n);
 /* Brings the model to model_window = upto: the leader's latest checkpoint
  * (if newer than what the node holds), then the aggregator files; a
  * window without one is gathered from the peers' buckets. */

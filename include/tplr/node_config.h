@@ -29,6 +29,7 @@ typedef struct tplr_node_config {
     char model_preset[TPLR_NODE_STR_MAX];    /* "150M" */
     char model_overrides[TPLR_NODE_STR_MAX]; /* "key=value,key=value" (tplr_config_set) */
     int64_t init_seed;          /* every node initializes the same weights from it */
+    char init_model[TPLR_NODE_STR_MAX]; /* "" or a checkpoint folder every node starts from instead */
     /* inner training */
     int inner_steps;            /* H = 30 */
     int batch;                  /* 192 samples per inner step */

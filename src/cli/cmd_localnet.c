@@ -45,11 +45,12 @@ int cmd_localnet(int argc, char **argv)
         {"timeout", OPT_DOUBLE, &o.timeout_s, "SECONDS", "stop the run after this long (default: from the windows)", 0, 0},
         {"sample-len", OPT_INT, &sample_len, "N", "prepare: tokens per sample (default 128)", 0, 0},
     };
-    cli_cmd cmd = {"tplr localnet", "[prepare]",
+    cli_cmd cmd = {"tplr localnet", "[prepare | config]",
                    "Runs a whole network here: a ledger, validators and miners, each its own process with its own "
                    "log, and prints a table per window (losses, scores, weights, bytes moved). At the end it writes "
                    "DIR/summary.json and DIR/report.html (loss, score and weight plots). Ctrl-C stops every node.\n"
-                   "`tplr localnet prepare --corpus DIR` only prepares the KJV corpus (text, tokenizer, shards).",
+                   "`tplr localnet prepare --corpus DIR` only prepares the KJV corpus (text, tokenizer, shards).\n"
+                   "`tplr localnet config [--preset --config --set]` prints the node config the nodes would run with.",
                    "See docs/network.md (\"Localnet\"); `tplr status --dir DIR` shows a running one.", opts,
                    (int)(sizeof opts / sizeof opts[0]), 0, 1};
     const char *pos[1];
@@ -60,9 +61,19 @@ int cmd_localnet(int argc, char **argv)
     if (self_exe(exe, sizeof exe))
         return cli_fail("cannot find the tplr binary (/proc/self/exe)");
     o.exe = exe;
+    for (int i = 0; i < sets.n; i++)
+        o.sets[o.n_sets++] = sets.items[i];
+    if (n_pos == 1 && !strcmp(pos[0], "config")) {
+        char *text;
+        if (tplr_localnet_config(&o, &text))
+            return cli_fail(tplr_errmsg());
+        printf("%s\n", text);
+        free(text);
+        return 0;
+    }
     if (n_pos == 1) {
         if (strcmp(pos[0], "prepare"))
-            return cli_fail("the only sub-command is `prepare`");
+            return cli_fail("the sub-commands are `prepare` and `config`");
         if (!o.corpus)
             return cli_fail("prepare needs --corpus DIR");
         if (sample_len < 2)
@@ -72,8 +83,6 @@ int cmd_localnet(int argc, char **argv)
     o.dir = dir;
     for (int i = 0; i < adv.n; i++)
         o.adversaries[o.n_adversaries++] = adv.items[i];
-    for (int i = 0; i < sets.n; i++)
-        o.sets[o.n_sets++] = sets.items[i];
     if (block_time) {
         char *end;
         o.block_time = strtod(block_time, &end);

@@ -66,16 +66,35 @@ static tplr_err build(ln_net *net, tplr_node_config *c)
     return TPLR_OK;
 }
 
-tplr_err ln_write_config(ln_net *net)
+/* The node config of net as JSON text (the caller frees it). */
+static tplr_err config_text(ln_net *net, char **text)
 {
     tplr_node_config *c = malloc(sizeof *c);
     if (!c)
         return tplr_fail(TPLR_ENOMEM, "out of memory");
-    char *text = NULL;
+    *text = NULL;
     tplr_err e = build(net, c);
     if (!e)
-        e = tplr_node_config_to_json(c, &text);
+        e = tplr_node_config_to_json(c, text);
     free(c);
+    return e;
+}
+
+tplr_err tplr_localnet_config(const tplr_localnet_opts *o, char **text)
+{
+    ln_net *net = calloc(1, sizeof *net);
+    if (!net)
+        return tplr_fail(TPLR_ENOMEM, "out of memory");
+    net->o = o;
+    tplr_err e = config_text(net, text);
+    free(net);
+    return e;
+}
+
+tplr_err ln_write_config(ln_net *net)
+{
+    char *text = NULL;
+    tplr_err e = config_text(net, &text);
     if (!e)
         e = tplr_path_join(net->config, sizeof net->config, net->dir, "config.json");
     if (!e)

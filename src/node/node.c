@@ -252,7 +252,10 @@ static tplr_err open_model(tplr_node *n)
     tplr_model_config mc;
     TPLR_TRY(tplr_node_config_model(n->cfg, &mc));
     TPLR_TRY(tplr_model_create(&mc, &n->model));
-    tplr_model_init_weights(n->model, (uint64_t)n->cfg->init_seed);
+    if (n->cfg->init_model[0])
+        TPLR_TRY(tplr_node_load_init_model(n));
+    else
+        tplr_model_init_weights(n->model, (uint64_t)n->cfg->init_seed);
     n->table = tplr_codec_table_of_model(n->model);
     n->codec = tplr_node_config_codec(n->cfg);
     TPLR_TRY(tplr_codec_aggregator_create(&n->table, &n->codec, TPLR_PEERS_MAX, &n->agg));

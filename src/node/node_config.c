@@ -40,6 +40,7 @@ static const row rows[] = {
     S(model_preset, "150M", "model shape preset (tiny, small, 150M, 1B)"),
     S(model_overrides, "", "comma-separated key=value changes to the preset (e.g. vocab=256,layers=2)"),
     L(init_seed, 0, 0, BIG, "every node initializes the same weights from this seed"),
+    S(init_model, "", "a checkpoint folder (model.safetensors) every node starts from instead of init_seed's weights"),
     I(inner_steps, 30, 1, 1e6, "H: inner AdamW steps per window (stopped early when the window ends)"),
     I(batch, 192, 1, 1e6, "samples per inner step"),
     I(seq, 2048, 1, 1e6, "tokens per sample (must match the data)"),

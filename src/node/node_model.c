@@ -217,6 +217,22 @@ static tplr_err fetch_to_dir(tplr_node *n, tplr_store *s, const char *key, const
     return TPLR_OK;
 }
 
+tplr_err tplr_node_load_init_model(tplr_node *n)
+{
+    char path[4096];
+    TPLR_TRY(tplr_path_join(path, sizeof path, n->cfg->init_model, TPLR_CKPT_WEIGHTS));
+    tplr_safetensors st;
+    tplr_err e = tplr_st_open(path, &st);
+    if (!e) {
+        e = tplr_model_st_load(n->model, &st, "", n->model->params, 0);
+        tplr_st_close(&st);
+    }
+    if (e)
+        return tplr_fail_ctx(e, "init_model %s (a checkpoint folder of the shape of model_preset and model_overrides)",
+                             n->cfg->init_model);
+    return TPLR_OK;
+}
+
 static tplr_err load_checkpoint(tplr_node *n, tplr_store *s, const tplr_ckpt_pointer *p)
 {
     char key[TPLR_KEY_MAX], path[4096];

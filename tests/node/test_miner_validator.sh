@@ -21,6 +21,13 @@ expect_fail "miner: bad adversary" "unknown adversary" "$TPLR" miner --wallet x 
 net_setup m1 m2 m3
 "$TPLR" config show --config net.json | jq -e '.inner_steps == 4 and .burn_uid == 0 and .outer_lr == 0.9' >/dev/null &&
   ok "config show applies the file" || bad "config show"
+# init_model: a checkpoint of another shape is refused, naming the field
+"$TPLR" model init --preset tiny --set vocab=256 --set layers=3 --seed 9 --out other3 >/dev/null ||
+  bad "model init other3"
+expect_fail "miner: init_model of another shape" "init_model $work/other3" "$TPLR" miner --wallet m1 \
+  --store "$work/b/m1" --dir m1x --config net.json --data train.npy --set init_model="$work/other3"
+"$TPLR" localnet config --preset small --set outer_lr=2 | jq -e '.outer_lr == 2 and .model_preset == "small"' \
+  >/dev/null && ok "localnet config prints the nodes' config" || bad "localnet config"
 
 # weights every window; ordinal = mu - 1*sigma (z = 1, not 3) is positive from the first window, so in
 # a run this short both honest miners earn weight whoever wins each window's game
