@@ -13,6 +13,11 @@ rounds=${ROUNDS:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/tplr-bench-train-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 openmp_blas=/usr/lib/x86_64-linux-gnu/openblas-openmp
+# tplr forces OpenBLAS's AVX kernels where the library fell back to its
+# generic ones (an unrecognized CPU, see src/kernels/cpu/blas_core.c): the
+# PyTorch peers get the same kernels
+core=$("$build/tplr" --version | sed -n 's/^OpenBLAS kernels: \([A-Za-z0-9]*\).*/\1/p')
+[ -n "$core" ] && export OPENBLAS_CORETYPE=$core
 
 "$build/tplr" model init --preset small --seed 0 --out "$work/model" >/dev/null
 /usr/bin/python3 -c "

@@ -9,6 +9,7 @@
 
 int main(int argc, char **argv)
 {
+    tplr_blas_restart_if_generic(argv);
     int threads = argc > 1 ? atoi(argv[1]) : 1, n = argc > 2 ? atoi(argv[2]) : 1024;
     int reps = argc > 3 ? atoi(argv[3]) : 20;
     if (threads < 1 || n < 16 || reps < 1) {

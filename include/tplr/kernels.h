@@ -14,6 +14,18 @@
 void tplr_k_set_threads(int n);
 int tplr_k_threads(void);
 
+/* The kernels OpenBLAS runs ("Cooperlake", "Haswell", "Prescott", ...). */
+const char *tplr_blas_core(void);
+/* The kernels to force with OPENBLAS_CORETYPE when OpenBLAS fell back to its
+ * generic ones on a CPU with AVX2 or AVX-512 it does not recognize; NULL when
+ * its own choice stands (or OPENBLAS_CORETYPE is already set). */
+const char *tplr_blas_forced_core(void);
+/* If tplr_blas_forced_core() names kernels: sets OPENBLAS_CORETYPE and
+ * starts this program again with argv (the library reads it only as it
+ * loads). Returns only when there is nothing to do or the restart failed.
+ * Call first thing in main, before any thread exists. */
+void tplr_blas_restart_if_generic(char **argv);
+
 /* C[M,N] = alpha·op(A)·op(B) + beta·C, op(X) = X or Xᵀ (trans_* nonzero). */
 void tplr_k_matmul(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                    int lda, const float *B, int ldb, float beta, float *Cm, int ldc);

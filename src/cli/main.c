@@ -1,8 +1,10 @@
 /* tplr: the command-line entry point. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "tplr/kernels.h"
 
 #define TPLR_VERSION "0.1.0"
 
@@ -52,6 +54,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    tplr_blas_restart_if_generic(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -69,6 +72,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(name, "--version") || !strcmp(name, "version")) {
         printf("tplr %s\n", TPLR_VERSION);
+        const char *forced = getenv("OPENBLAS_CORETYPE");
+        printf("OpenBLAS kernels: %s%s\n", tplr_blas_core(), forced ? " (OPENBLAS_CORETYPE)" : "");
         return 0;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)

@@ -102,6 +102,12 @@ static int build_argv(const tplr_sbx_spec *s, argv_buf *a)
                            "PATH", "/usr/bin", "--setenv", "TMPDIR", "/tmp", "--seccomp", "5", "--json-status-fd", "6"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         push(a, fixed[i]);
+    /* the OpenBLAS kernels of the validator's own runs (tplr_blas_restart_if_generic), so a
+     * submission and `tplr train` multiply with the same ones */
+    const char *core = getenv("OPENBLAS_CORETYPE");
+    if (core) {
+        push(a, "--setenv"), push(a, "OPENBLAS_CORETYPE"), push(a, core);
+    }
     /* the compiler needs /usr; a submission only the shared libraries (no
      * programs to execute in the moment before the runner forbids exec) */
     if (s->policy == TPLR_SBX_COMPILE) {
