@@ -12,6 +12,11 @@ for cmd in "" "model" "model init" "model info" "train" "eval" "data" "data byte
   if "$TPLR" $cmd --help >/dev/null 2>&1; then ok "tplr $cmd --help"; else bad "tplr $cmd --help"; fi
 done
 expect_fail "unknown command" "unknown command" "$TPLR" frobnicate
+# the OpenBLAS kernels: named by --version; a user's OPENBLAS_CORETYPE is kept (no restart over it)
+"$TPLR" --version | grep -qE "^OpenBLAS kernels: [A-Za-z0-9]+" && ok "--version names the OpenBLAS kernels" ||
+  bad "--version: $("$TPLR" --version)"
+OPENBLAS_CORETYPE=Haswell "$TPLR" --version | grep -q "^OpenBLAS kernels: Haswell (OPENBLAS_CORETYPE)" &&
+  ok "OPENBLAS_CORETYPE is honoured" || bad "OPENBLAS_CORETYPE=Haswell: $(OPENBLAS_CORETYPE=Haswell "$TPLR" --version)"
 expect_fail "unknown option" "unknown option '--lrr'" "$TPLR" train --lrr 1
 expect_fail "missing required option" "--data is required" "$TPLR" train --model x
 
