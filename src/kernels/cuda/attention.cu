@@ -1,0 +1,285 @@
+// Causal attention with grouped KV heads, flash-style: keys and values pass
+// through shared memory in tiles of 32; one warp owns one query row (its
+// scores one key per lane, its output one head dimension per lane) with an
+// online softmax, so no T×T tensor exists. The backward pass recomputes the
+// probabilities from the saved log-sum-exp; dq is summed by the warp that
+// owns the query row and dk, dv by the warp that owns the key row, both in a
+// fixed order: no atomics, the same bits every run. Plain fp32 arithmetic on
+// CUDA cores (no tensor cores yet).
+#include "common.cuh"
+
+#define WARPS 8 // rows per block
+#define TILE 32 // keys (or queries) per shared-memory tile
+
+struct attn_dims {
+    int B, T, H, KV, ldqkv, ldo;
+    float scale;
+};
+
+// Loads rows [r0, r0+32) of one head's hd columns (col) into tile[32][HD+1], zeros past T.
+template <typename T, int HD>
+__device__ void load_tile(float (*tile)[HD + 1], const T *base, int ld, int col, int r0, int nrows)
+{
+    for (int idx = threadIdx.x; idx < TILE * HD; idx += blockDim.x) {
+        int r = idx / HD, d = idx % HD;
+        tile[r][d] = r0 + r < nrows ? ldf(base, (size_t)(r0 + r) * ld + col + d) : 0.0f;
+    }
+}
+
+template <typename T, int HD>
+__global__ void __launch_bounds__(WARPS * 32) attn_fwd_kernel(T *out, float *lse, const T *qkv, attn_dims a)
+{
+    constexpr int E = (HD + 31) / 32;
+    __shared__ float Ks[TILE][HD + 1], Vs[TILE][HD + 1], qs[WARPS][HD];
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+    int bh = blockIdx.y, b = bh / a.H, h = bh % a.H, g = h / (a.H / a.KV);
+    int i = blockIdx.x * WARPS + w, i_last = min(blockIdx.x * WARPS + WARPS - 1, a.T - 1);
+    const T *base = qkv + (size_t)b * a.T * a.ldqkv;
+    bool row = i < a.T;
+    for (int d = lane; d < HD; d += 32)
+        qs[w][d] = row ? a.scale * ldf(base, (size_t)i * a.ldqkv + h * HD + d) : 0.0f;
+    float m_run = -INFINITY, l_run = 0.0f, acc[E];
+    for (int e = 0; e < E; e++)
+        acc[e] = 0.0f;
+    for (int j0 = 0; j0 <= i_last; j0 += TILE) {
+        __syncthreads();
+        load_tile<T, HD>(Ks, base, a.ldqkv, (a.H + g) * HD, j0, a.T);
+        load_tile<T, HD>(Vs, base, a.ldqkv, (a.H + a.KV + g) * HD, j0, a.T);
+        __syncthreads();
+        if (!row || j0 > i)
+            continue; // uniform across the warp
+        int j = j0 + lane;
+        float s = -INFINITY;
+        if (j <= i) {
+            s = 0.0f;
+            for (int d = 0; d < HD; d++)
+                s += qs[w][d] * Ks[lane][d];
+        }
+        float m_new = fmaxf(m_run, warp_max(s));
+        float p = j <= i ? expf(s - m_new) : 0.0f, corr = expf(m_run - m_new);
+        l_run = l_run * corr + warp_sum(p);
+        int n = min(TILE, i - j0 + 1);
+        for (int e = 0; e < E; e++)
+            acc[e] *= corr;
+        for (int jj = 0; jj < n; jj++) {
+            float pj = __shfl_sync(0xffffffffu, p, jj);
+            for (int e = 0; e < E; e++) {
+                int c = lane + 32 * e;
+                if (c < HD)
+                    acc[e] += pj * Vs[jj][c];
+            }
+        }
+        m_run = m_new;
+    }
+    if (!row)
+        return;
+    T *o = out + ((size_t)b * a.T + i) * a.ldo + h * HD;
+    for (int e = 0; e < E; e++) {
+        int c = lane + 32 * e;
+        if (c < HD)
+            stf(o, c, acc[e] / l_run);
+    }
+    if (lane == 0)
+        lse[(size_t)bh * a.T + i] = m_run + logf(l_run);
+}
+
+// Dsum[b][h][i] = dO_i · O_i, one warp per row.
+template <typename T>
+__global__ void attn_rowdot_kernel(float *Dsum, const T *dout, const T *out, attn_dims a, int hd)
+{
+    int lane = threadIdx.x & 31;
+    size_t r = (size_t)blockIdx.x * WARPS + (threadIdx.x >> 5); // over B·T·H rows, h fastest
+    if (r >= (size_t)a.B * a.T * a.H)
+        return;
+    int h = (int)(r % a.H);
+    size_t bt = r / a.H, b = bt / a.T, i = bt % a.T;
+    const T *o = out + bt * a.ldo + h * hd, *d = dout + bt * a.ldo + h * hd;
+    float s = 0.0f;
+    for (int c = lane; c < hd; c += 32)
+        s += ldf(d, c) * ldf(o, c);
+    s = warp_sum(s);
+    if (lane == 0)
+        Dsum[(b * a.H + h) * a.T + i] = s;
+}
+
+// dq for one query row per warp (same tiling as the forward pass).
+template <typename T, int HD>
+__global__ void __launch_bounds__(WARPS * 32)
+    attn_dq_kernel(T *dqkv, const T *dout, const T *qkv, const float *lse, const float *Dsum, attn_dims a)
+{
+    constexpr int E = (HD + 31) / 32;
+    __shared__ float Ks[TILE][HD + 1], Vs[TILE][HD + 1], qs[WARPS][HD], dos[WARPS][HD];
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+    int bh = blockIdx.y, b = bh / a.H, h = bh % a.H, g = h / (a.H / a.KV);
+    int i = blockIdx.x * WARPS + w, i_last = min(blockIdx.x * WARPS + WARPS - 1, a.T - 1);
+    const T *base = qkv + (size_t)b * a.T * a.ldqkv, *dO = dout + (size_t)b * a.T * a.ldo;
+    bool row = i < a.T;
+    for (int d = lane; d < HD; d += 32) {
+        qs[w][d] = row ? a.scale * ldf(base, (size_t)i * a.ldqkv + h * HD + d) : 0.0f;
+        dos[w][d] = row ? ldf(dO, (size_t)i * a.ldo + h * HD + d) : 0.0f;
+    }
+    float l = row ? lse[(size_t)bh * a.T + i] : 0.0f, D = row ? Dsum[(size_t)bh * a.T + i] : 0.0f, acc[E];
+    for (int e = 0; e < E; e++)
+        acc[e] = 0.0f;
+    for (int j0 = 0; j0 <= i_last; j0 += TILE) {
+        __syncthreads();
+        load_tile<T, HD>(Ks, base, a.ldqkv, (a.H + g) * HD, j0, a.T);
+        load_tile<T, HD>(Vs, base, a.ldqkv, (a.H + a.KV + g) * HD, j0, a.T);
+        __syncthreads();
+        if (!row || j0 > i)
+            continue;
+        int j = j0 + lane;
+        float ds = 0.0f;
+        if (j <= i) {
+            float s = 0.0f, dp = 0.0f;
+            for (int d = 0; d < HD; d++) {
+                s += qs[w][d] * Ks[lane][d];
+                dp += dos[w][d] * Vs[lane][d];
+            }
+            float p = expf(s - l);
+            ds = p * (dp - D);
+        }
+        int n = min(TILE, i - j0 + 1);
+        for (int jj = 0; jj < n; jj++) {
+            float dsj = __shfl_sync(0xffffffffu, ds, jj);
+            for (int e = 0; e < E; e++) {
+                int c = lane + 32 * e;
+                if (c < HD)
+                    acc[e] += dsj * Ks[jj][c];
+            }
+        }
+    }
+    if (!row)
+        return;
+    T *dq = dqkv + ((size_t)b * a.T + i) * a.ldqkv + h * HD;
+    for (int e = 0; e < E; e++) {
+        int c = lane + 32 * e;
+        if (c < HD)
+            stf(dq, c, a.scale * acc[e]);
+    }
+}
+
+// dk, dv for one key row per warp, over every query head of its group.
+template <typename T, int HD>
+__global__ void __launch_bounds__(WARPS * 32)
+    attn_dkv_kernel(T *dqkv, const T *dout, const T *qkv, const float *lse, const float *Dsum, attn_dims a)
+{
+    constexpr int E = (HD + 31) / 32;
+    __shared__ float Qs[TILE][HD + 1], dOs[TILE][HD + 1], ks[WARPS][HD], vs[WARPS][HD], ls[TILE], Ds[TILE];
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+    int bg = blockIdx.y, b = bg / a.KV, g = bg % a.KV, group = a.H / a.KV;
+    int j = blockIdx.x * WARPS + w, j_first = blockIdx.x * WARPS;
+    const T *base = qkv + (size_t)b * a.T * a.ldqkv, *dO = dout + (size_t)b * a.T * a.ldo;
+    bool row = j < a.T;
+    for (int d = lane; d < HD; d += 32) {
+        ks[w][d] = row ? a.scale * ldf(base, (size_t)j * a.ldqkv + (a.H + g) * HD + d) : 0.0f;
+        vs[w][d] = row ? ldf(base, (size_t)j * a.ldqkv + (a.H + a.KV + g) * HD + d) : 0.0f;
+    }
+    float dk[E], dv[E];
+    for (int e = 0; e < E; e++)
+        dk[e] = dv[e] = 0.0f;
+    for (int h = g * group; h < (g + 1) * group; h++) {
+        const float *lse_h = lse + ((size_t)b * a.H + h) * a.T, *D_h = Dsum + ((size_t)b * a.H + h) * a.T;
+        for (int i0 = j_first / TILE * TILE; i0 < a.T; i0 += TILE) {
+            __syncthreads();
+            load_tile<T, HD>(Qs, base, a.ldqkv, h * HD, i0, a.T);
+            load_tile<T, HD>(dOs, dO, a.ldo, h * HD, i0, a.T);
+            if (threadIdx.x < TILE) {
+                int i = i0 + threadIdx.x;
+                ls[threadIdx.x] = i < a.T ? lse_h[i] : 0.0f;
+                Ds[threadIdx.x] = i < a.T ? D_h[i] : 0.0f;
+            }
+            __syncthreads();
+            if (!row || i0 + TILE - 1 < j)
+                continue; // uniform across the warp
+            int i = i0 + lane;
+            float p = 0.0f, ds = 0.0f;
+            if (i >= j && i < a.T) {
+                float s = 0.0f, dp = 0.0f;
+                for (int d = 0; d < HD; d++) {
+                    s += Qs[lane][d] * ks[w][d];
+                    dp += dOs[lane][d] * vs[w][d];
+                }
+                p = expf(s - ls[lane]);
+                ds = p * (dp - Ds[lane]);
+            }
+            for (int ii = 0; ii < TILE; ii++) {
+                float pi = __shfl_sync(0xffffffffu, p, ii), dsi = __shfl_sync(0xffffffffu, ds, ii);
+                for (int e = 0; e < E; e++) {
+                    int c = lane + 32 * e;
+                    if (c < HD) {
+                        dv[e] += pi * dOs[ii][c];
+                        dk[e] += dsi * Qs[ii][c];
+                    }
+                }
+            }
+        }
+    }
+    if (!row)
+        return;
+    T *drow = dqkv + ((size_t)b * a.T + j) * a.ldqkv;
+    for (int e = 0; e < E; e++) {
+        int c = lane + 32 * e;
+        if (c < HD) {
+            stf(drow, (size_t)(a.H + g) * HD + c, a.scale * dk[e]);
+            stf(drow, (size_t)(a.H + a.KV + g) * HD + c, dv[e]);
+        }
+    }
+}
+
+int tplr_cu_attention_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
+
+static tplr_err check_shape(int B, int T, int H, int KV, int hd)
+{
+    if (!tplr_cu_attention_supports(hd))
+        return tplr_fail(TPLR_EINVAL, "CUDA attention: head size %d is not supported (16, 32, 64 or 128); "
+                         "train this model with --device cpu", hd);
+    if (B < 1 || T < 1 || H < 1 || KV < 1 || H % KV)
+        return tplr_fail(TPLR_EINVAL, "CUDA attention: bad shape B=%d T=%d H=%d KV=%d", B, T, H, KV);
+    if ((T + WARPS - 1) / WARPS > 65535 * 32 || (size_t)B * H > 65535)
+        return tplr_fail(TPLR_EINVAL, "CUDA attention: batch·heads %d is over the grid's limit", B * H);
+    return TPLR_OK;
+}
+
+#define HD_DISPATCH(hd, ...)                                                  \
+    switch (hd) {                                                             \
+    case 16: { constexpr int HD = 16; __VA_ARGS__; break; }                   \
+    case 32: { constexpr int HD = 32; __VA_ARGS__; break; }                   \
+    case 64: { constexpr int HD = 64; __VA_ARGS__; break; }                   \
+    default: { constexpr int HD = 128; __VA_ARGS__; break; }                  \
+    }
+
+tplr_err tplr_cu_attention_fwd(tplr_cu *cu, void *out, int ldo, float *lse, const void *qkv, int ldqkv, int B,
+                               int T, int H, int KV, int hd, tplr_cu_dtype dt)
+{
+    TPLR_TRY(check_shape(B, T, H, KV, hd));
+    attn_dims a = {B, T, H, KV, ldqkv, ldo, 1.0f / sqrtf((float)hd)};
+    dim3 grid((unsigned)((T + WARPS - 1) / WARPS), (unsigned)(B * H));
+    CU_DISPATCH(dt, HD_DISPATCH(hd, attn_fwd_kernel<T, HD><<<grid, WARPS * 32, 0, cu->stream>>>((T *)out, lse,
+                                                                                               (const T *)qkv, a)));
+    return tplr_cu_after(cu, "attention_fwd");
+}
+
+size_t tplr_cu_attention_scratch_bytes(int B, int T, int H) { return sizeof(float) * (size_t)B * T * H; }
+
+tplr_err tplr_cu_attention_bwd(tplr_cu *cu, void *dqkv, const void *dout, const void *qkv, const void *out,
+                               const float *lse, int ldqkv, int ldo, int B, int T, int H, int KV, int hd,
+                               void *scratch, tplr_cu_dtype dt)
+{
+    TPLR_TRY(check_shape(B, T, H, KV, hd));
+    attn_dims a = {B, T, H, KV, ldqkv, ldo, 1.0f / sqrtf((float)hd)};
+    float *Dsum = (float *)scratch;
+    size_t rows = (size_t)B * T * H;
+    unsigned tiles = (unsigned)((T + WARPS - 1) / WARPS);
+    CU_DISPATCH(dt, {
+        attn_rowdot_kernel<T><<<grid_for(rows, WARPS), WARPS * 32, 0, cu->stream>>>(Dsum, (const T *)dout,
+                                                                                     (const T *)out, a, hd);
+        HD_DISPATCH(hd, {
+            attn_dq_kernel<T, HD><<<dim3(tiles, (unsigned)(B * H)), WARPS * 32, 0, cu->stream>>>(
+                (T *)dqkv, (const T *)dout, (const T *)qkv, lse, Dsum, a);
+            attn_dkv_kernel<T, HD><<<dim3(tiles, (unsigned)(B * KV)), WARPS * 32, 0, cu->stream>>>(
+                (T *)dqkv, (const T *)dout, (const T *)qkv, lse, Dsum, a);
+        });
+    });
+    return tplr_cu_after(cu, "attention_bwd");
+}

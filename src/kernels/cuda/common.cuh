@@ -1,0 +1,90 @@
+// Shared by the CUDA kernels: the context, error checks, element types and
+// fixed-order reductions.
+#pragma once
+
+#include <cublasLt.h>
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+extern "C" {
+#include "tplr/kernels.h"
+#include "tplr/kernels_cuda.h"
+}
+
+#define TPLR_CU_SUM_BLOCKS 1024 // most partial sums of one fixed-order reduction
+
+struct tplr_cu {
+    int device;
+    cudaStream_t stream;
+    cublasLtHandle_t lt;
+    void *workspace;
+    size_t workspace_bytes;
+    double *partials; // [TPLR_CU_SUM_BLOCKS + 1]
+    size_t peak_bytes, total_bytes;
+    int sync_each_op; // TPLR_CUDA_SYNC=1
+};
+
+// Turns a CUDA error into tplr_err with what to do; TPLR_OK for cudaSuccess.
+tplr_err tplr_cu_fail(cudaError_t e, const char *op);
+// After the launches of one op: the launch error, and with TPLR_CUDA_SYNC=1 the kernels' own.
+tplr_err tplr_cu_after(tplr_cu *cu, const char *op);
+
+#define CU_TRY(call, op)                          \
+    do {                                          \
+        cudaError_t cu_e_ = (call);               \
+        if (cu_e_ != cudaSuccess)                 \
+            return tplr_cu_fail(cu_e_, op);       \
+    } while (0)
+
+// Element access: every kernel computes in fp32.
+__device__ __forceinline__ float ldf(const float *p, size_t i) { return p[i]; }
+__device__ __forceinline__ float ldf(const __nv_bfloat16 *p, size_t i) { return __bfloat162float(p[i]); }
+__device__ __forceinline__ void stf(float *p, size_t i, float v) { p[i] = v; }
+__device__ __forceinline__ void stf(__nv_bfloat16 *p, size_t i, float v) { p[i] = __float2bfloat16_rn(v); }
+
+__device__ __forceinline__ float warp_sum(float v)
+{
+    for (int o = 16; o > 0; o >>= 1)
+        v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+__device__ __forceinline__ float warp_max(float v)
+{
+    for (int o = 16; o > 0; o >>= 1)
+        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+// Sum (or max) over a block of blockDim.x threads (a multiple of 32, ≤ 1024),
+// in a fixed tree order; every thread gets the result. shared: 32 floats.
+template <bool MAX>
+__device__ float block_reduce(float v, float *shared)
+{
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    v = MAX ? warp_max(v) : warp_sum(v);
+    __syncthreads(); // shared may still be read by a previous reduction
+    if (lane == 0)
+        shared[warp] = v;
+    __syncthreads();
+    float r = lane < nw ? shared[lane] : (MAX ? -INFINITY : 0.0f);
+    return MAX ? warp_max(r) : warp_sum(r);
+}
+
+static inline unsigned grid_for(size_t n, unsigned threads)
+{
+    size_t g = (n + threads - 1) / threads;
+    return (unsigned)(g < 1 ? 1 : g);
+}
+
+// Calls f with a typed null pointer of dt's element type: dispatch on dtype.
+#define CU_DISPATCH(dt, ...)                               \
+    do {                                                   \
+        if ((dt) == TPLR_CU_BF16) {                        \
+            typedef __nv_bfloat16 T;                       \
+            __VA_ARGS__;                                   \
+        } else {                                           \
+            typedef float T;                               \
+            __VA_ARGS__;                                   \
+        }                                                  \
+    } while (0)
