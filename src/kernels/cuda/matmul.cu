@@ -17,7 +17,7 @@ static uint32_t alignment(const void *p)
 
 static tplr_err lt_fail(cublasStatus_t s, const char *what)
 {
-    return tplr_fail(TPLR_EIO, "cuBLASLt: %s failed (status %d: %s)", what, (int)s, cublasGetStatusString(s));
+    return tplr_fail(TPLR_EIO, "cuBLASLt: %s failed (status %d: %s)", what, (int)s, cublasLtGetStatusString(s));
 }
 
 #define LT_TRY(call, what)                          \
