@@ -2,7 +2,10 @@
  * fp32 (tolerance ~1e-5 relative to the largest reference value) and bf16
  * (inputs rounded to bf16 for both sides; tolerance 2e-2), then the tiny
  * model's loss and every gradient against tplr_model_forward_backward, ten
- * AdamW steps, and the same run twice giving identical bits.
+ * AdamW steps, the same run twice giving identical bits, and (fp32) the
+ * PyTorch golden files of tests/reference/golden (or $TPLR_GOLDEN_DIR, e.g.
+ * the same files made by llama_ref.py on the GPU): loss, every gradient and
+ * the 10-step AdamW curve.
  * Returns 77 (CTest's skip) when no CUDA device is present. */
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include "tplr/model_cuda.h"
 #include "tplr/optim_cuda.h"
 #include "tplr/rng.h"
+#include "tplr/safetensors.h"
 
 #define TOL_F32 2e-5
 #define TOL_BF16 2e-2
@@ -469,6 +473,100 @@ static void test_determinism(void **state)
     tplr_model_free(m);
 }
 
+/* ---- against PyTorch: the golden files of tests/reference/make_golden.sh ---- */
+
+#define TOL_GOLDEN 1e-4 /* fp32 on the GPU against fp32 PyTorch, other summation orders */
+
+static void golden_case(const char *name, const char *const *sets, uint64_t seed)
+{
+    const char *dir = getenv("TPLR_GOLDEN_DIR");
+    char path[4096];
+    if (dir)
+        snprintf(path, sizeof path, "%s/%s.safetensors", dir, name);
+    else
+        snprintf(path, sizeof path, "%s/reference/golden/%s.safetensors", tu_src_dir(), name);
+    tplr_safetensors st;
+    ASSERT_OK(tplr_st_open(path, &st));
+    tplr_model_config cfg;
+    ASSERT_OK(tplr_config_preset("tiny", &cfg));
+    for (int i = 0; sets[i]; i++)
+        ASSERT_OK(tplr_config_set(&cfg, sets[i]));
+    tplr_model *m;
+    ASSERT_OK(tplr_model_create(&cfg, &m));
+    tplr_model_init_weights(m, seed);
+    const tplr_st_tensor *in = tplr_st_find(&st, "inputs"), *tg = tplr_st_find(&st, "targets");
+    assert_non_null(in);
+    assert_non_null(tg);
+    int B = (int)in->shape[0], T = (int)in->shape[1];
+    const int32_t *inputs = (const int32_t *)in->data, *targets = (const int32_t *)tg->data;
+    tplr_cuda_model *g;
+    ASSERT_OK(tplr_cuda_model_create(m, B, T, TPLR_CU_F32, &g));
+    float loss, ref_loss, *grads = malloc(sizeof(float) * m->n_params);
+    ASSERT_OK(tplr_st_read_f32(&st, tplr_st_find(&st, "loss"), &ref_loss, 1));
+    ASSERT_OK(tplr_cuda_model_zero_grads(g));
+    ASSERT_OK(tplr_cuda_forward_backward(g, inputs, targets, 1.0f, &loss, NULL));
+    printf("  [%s] loss %.7f vs torch %.7f\n", name, loss, ref_loss);
+    assert_true(fabsf(loss - ref_loss) <= TOL_GOLDEN * fabsf(ref_loss));
+    ASSERT_OK(tplr_cuda_model_download_grads(g, grads));
+    double worst = 0;
+    for (int t = 0; t < m->n_tensors; t++) {
+        const tplr_tensor_info *ti = &m->tensors[t];
+        char gname[160];
+        snprintf(gname, sizeof gname, "grad.%s", ti->name);
+        const tplr_st_tensor *gt = tplr_st_find(&st, gname);
+        if (!gt)
+            fail_msg("golden lacks %s", gname);
+        float *gref = malloc(sizeof(float) * ti->numel);
+        ASSERT_OK(tplr_st_read_f32(&st, gt, gref, ti->numel));
+        double e = tu_rel_l2(grads + ti->offset, gref, ti->numel);
+        worst = e > worst ? e : worst;
+        if (!(e <= TOL_GOLDEN))
+            fail_msg("[%s] gradient of %s: relative L2 error %.2e against torch", name, ti->name, e);
+        free(gref);
+    }
+    printf("  [%s] gradients: worst relative L2 error %.2e against torch\n", name, worst);
+    tplr_adamw_hparams hp = tplr_adamw_defaults();
+    const char *keys[] = {"lr", "beta1", "beta2", "eps", "weight_decay", "clip", "steps"};
+    double vals[7];
+    for (int k = 0; k < 7; k++) {
+        const char *v = tplr_st_meta_get(&st, keys[k]);
+        if (!v)
+            fail_msg("golden lacks metadata %s", keys[k]);
+        vals[k] = atof(v);
+    }
+    hp.lr = vals[0], hp.beta1 = vals[1], hp.beta2 = vals[2], hp.eps = vals[3], hp.weight_decay = vals[4];
+    hp.clip = vals[5];
+    int steps = (int)vals[6];
+    float *curve = malloc(sizeof(float) * (size_t)steps);
+    ASSERT_OK(tplr_st_read_f32(&st, tplr_st_find(&st, "curve.loss"), curve, (size_t)steps));
+    tplr_adamw *opt;
+    ASSERT_OK(tplr_adamw_create(m, &hp, &opt));
+    for (int s = 0; s < steps; s++) {
+        double norm;
+        ASSERT_OK(tplr_cuda_model_zero_grads(g));
+        ASSERT_OK(tplr_cuda_forward_backward(g, inputs, targets, 1.0f, &loss, NULL));
+        ASSERT_OK(tplr_cuda_clip_grad_norm(g, hp.clip, &norm));
+        ASSERT_OK(tplr_cuda_adamw_step(opt, g, hp.lr));
+        if (!(fabsf(loss - curve[s]) <= TOL_GOLDEN * fabsf(curve[s])))
+            fail_msg("[%s] step %d: loss %.7f vs torch %.7f", name, s + 1, loss, curve[s]);
+    }
+    printf("  [%s] %d AdamW steps: last loss %.6f vs torch %.6f\n", name, steps, loss, curve[steps - 1]);
+    tplr_adamw_free(opt);
+    free(curve);
+    free(grads);
+    tplr_cuda_model_free(g);
+    tplr_model_free(m);
+    tplr_st_close(&st);
+}
+
+static void test_golden_torch(void **state)
+{
+    (void)state;
+    const char *none[] = {NULL}, *tied[] = {"layers=2", "tie_embeddings=true", "vocab=512", NULL};
+    golden_case("tiny", none, 1);
+    golden_case("tied", tied, 2);
+}
+
 int main(void)
 {
     if (tplr_cu_device_count() == 0) {
@@ -491,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_kernel_xent_f32),      cmocka_unit_test(test_kernel_xent_bf16),
         cmocka_unit_test(test_kernel_vector),        cmocka_unit_test(test_model_f32),
         cmocka_unit_test(test_model_bf16),           cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_golden_torch),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     tplr_cu_free(cu);
