@@ -20,6 +20,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/tplr-gpu-check-XXXXXX")
 tar -C "$work" -xJf .gpu/bundle.tar.xz || { echo "gpu_check: no .gpu/bundle.tar.xz (run scripts/gpu_bundle.sh and carry .gpu)"; exit 1; }
 g=$work/gpu
 py=python3
+export PATH="$PATH:/usr/local/cuda/bin"
 # cuBLASLt 13: the CUDA toolkit's, else PyTorch's wheel.
 cublas=""
 for d in /usr/local/cuda/lib64 /usr/local/cuda/lib /usr/local/cuda/targets/x86_64-linux/lib \

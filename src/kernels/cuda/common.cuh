@@ -14,7 +14,17 @@ extern "C" {
 
 #define TPLR_CU_SUM_BLOCKS 1024 // most partial sums of one fixed-order reduction
 
+// A matmul's shape, types and alignments: the key of the algorithm cache.
+struct tplr_mm_key {
+    int ta, tb, M, N, K, lda, ldb, ldc, ab, c;
+    uint32_t al1, al2, alc;
+};
+#define TPLR_MM_CACHE 96 // a model's step has about a dozen distinct products
+
 struct tplr_cu {
+    tplr_mm_key mm_keys[TPLR_MM_CACHE];
+    cublasLtMatmulAlgo_t mm_algos[TPLR_MM_CACHE];
+    int mm_cached;
     int device;
     cudaStream_t stream;
     cublasLtHandle_t lt;

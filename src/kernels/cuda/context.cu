@@ -56,7 +56,8 @@ tplr_err tplr_cu_create(int device, tplr_cu **out, char *name, size_t name_len)
     cu->sync_each_op = s && !strcmp(s, "1");
     cu->workspace_bytes = WORKSPACE_BYTES;
     tplr_err e = TPLR_OK;
-    if (cudaStreamCreateWithFlags(&cu->stream, cudaStreamNonBlocking) != cudaSuccess)
+    /* a blocking stream: it also waits for work on the default stream (cudaMemset in tplr_cu_alloc) */
+    if (cudaStreamCreate(&cu->stream) != cudaSuccess)
         e = tplr_fail(TPLR_EIO, "CUDA: cannot create a stream");
     if (!e && cublasLtCreate(&cu->lt) != CUBLAS_STATUS_SUCCESS)
         e = tplr_fail(TPLR_EIO, "cuBLASLt: cannot create a handle (is libcublasLt.so.13 on LD_LIBRARY_PATH?)");

@@ -1,5 +1,8 @@
-// Matrix products through cuBLASLt. Row-major C = op(A)·op(B) is computed as
+// Matrix products through cuBLASLt, the algorithm of each distinct shape
+// chosen once by its heuristic and cached in the context. Row-major C = op(A)·op(B) is computed as
 // the column-major product Cᵀ = op(B)ᵀ·op(A)ᵀ, which reads the same memory.
+#include <string.h>
+
 #include "common.cuh"
 
 static cudaDataType_t cuda_type(tplr_cu_dtype dt) { return dt == TPLR_CU_BF16 ? CUDA_R_16BF : CUDA_R_32F; }
@@ -55,6 +58,15 @@ tplr_err tplr_cu_matmul(tplr_cu *cu, int trans_a, int trans_b, int M, int N, int
     LT_TRY(cublasLtMatrixLayoutCreate(&la, cuda_type(ab), r1, c1, ldb), "creating A's layout");
     LT_TRY(cublasLtMatrixLayoutCreate(&lb, cuda_type(ab), r2, c2, lda), "creating B's layout");
     LT_TRY(cublasLtMatrixLayoutCreate(&lc, cuda_type(c), (uint64_t)N, (uint64_t)M, ldc), "creating C's layout");
+    tplr_mm_key key;
+    memset(&key, 0, sizeof key); // no padding bytes left undefined for memcmp
+    key.ta = trans_a, key.tb = trans_b, key.M = M, key.N = N, key.K = K, key.lda = lda, key.ldb = ldb;
+    key.ldc = ldc, key.ab = (int)ab, key.c = (int)c, key.al1 = al1, key.al2 = al2, key.alc = alc;
+    for (int i = 0; i < cu->mm_cached; i++)
+        if (!memcmp(&cu->mm_keys[i], &key, sizeof key)) {
+            heur.algo = cu->mm_algos[i];
+            goto run;
+        }
     LT_TRY(cublasLtMatmulPreferenceCreate(&pref), "creating a preference");
     LT_TRY(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &cu->workspace_bytes,
                                                 sizeof cu->workspace_bytes), "setting the workspace size");
@@ -73,6 +85,11 @@ tplr_err tplr_cu_matmul(tplr_cu *cu, int trans_a, int trans_b, int M, int N, int
                       tplr_cu_dtype_name(ab), M, N, K, lda, ldb, ldc);
         goto done;
     }
+    if (cu->mm_cached < TPLR_MM_CACHE) { // the heuristic's answer is the same for the same key
+        cu->mm_keys[cu->mm_cached] = key;
+        cu->mm_algos[cu->mm_cached++] = heur.algo;
+    }
+run:
     LT_TRY(cublasLtMatmul(cu->lt, desc, &alpha, B, la, A, lb, &beta, Cm, lc, Cm, lc, &heur.algo, cu->workspace,
                           cu->workspace_bytes, cu->stream), "matmul");
     e = tplr_cu_after(cu, "matmul");
