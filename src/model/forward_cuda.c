@@ -33,38 +33,69 @@ static tplr_err mm_grad(tplr_cuda_model *g, int ta, int tb, int M, int N, int Kd
     return tplr_cu_matmul(g->cu, ta, tb, M, N, Kd, 1.0f, A, lda, B, ldb, 1.0f, Cm, ldc, g->dt, TPLR_CU_F32);
 }
 
-static tplr_err forward_body(tplr_cuda_model *g)
+/* Shapes, and layer l's saved activations (its slices of g's buffers). */
+typedef struct layer_view {
+    int C, F, H, KV, hd, D, Q, T, Mi;
+    size_t M, MC;
+    const tplr_layer_offsets *L;
+    void *x, *ln1, *mid, *ln2, *qkv, *attn, *gu, *act, *next; /* next: the residual entering layer l+1 */
+    float *rstd1, *rstd2, *lse;
+} layer_view;
+
+static layer_view view(const tplr_cuda_model *g, int l)
 {
     const tplr_model *m = g->host;
     const tplr_model_config *c = &m->cfg;
+    layer_view v = {.C = c->hidden, .F = c->ffn, .H = c->heads, .KV = c->kv_heads, .hd = m->head_dim,
+                    .D = m->qkv_dim, .Q = c->heads * m->head_dim, .T = g->T, .Mi = (int)g->M, .M = g->M};
+    size_t M = v.M, MC = v.MC = M * (size_t)v.C, ul = (size_t)l;
+    v.L = &m->layer[l];
+    v.x = at(g, g->resid, ul * MC);
+    v.next = at(g, g->resid, (ul + 1) * MC);
+    v.ln1 = at(g, g->ln1, ul * MC);
+    v.mid = at(g, g->mid, ul * MC);
+    v.ln2 = at(g, g->ln2, ul * MC);
+    v.qkv = at(g, g->qkv, ul * M * v.D);
+    v.attn = at(g, g->attn, ul * M * v.Q);
+    v.gu = at(g, g->gu, ul * M * 2 * v.F);
+    v.act = at(g, g->act, ul * M * v.F);
+    v.rstd1 = g->rstd1 + ul * M;
+    v.rstd2 = g->rstd2 + ul * M;
+    v.lse = g->lse + ul * (size_t)g->B * v.H * v.T;
+    return v;
+}
+
+static tplr_err forward_layer(tplr_cuda_model *g, int l)
+{
+    layer_view v = view(g, l);
+    const tplr_layer_offsets *L = v.L;
     tplr_cu *cu = g->cu;
     tplr_cu_dtype dt = g->dt;
-    int C = c->hidden, F = c->ffn, H = c->heads, KV = c->kv_heads, hd = m->head_dim;
-    int D = m->qkv_dim, Q = H * hd, T = g->T, Mi = (int)g->M;
-    size_t M = g->M, MC = M * (size_t)C, es = tplr_cu_dtype_size(dt);
-    float eps = (float)c->norm_eps;
+    size_t M = v.M, bytes = v.MC * tplr_cu_dtype_size(dt);
+    float eps = (float)g->host->cfg.norm_eps;
+    K(tplr_cu_rmsnorm_fwd(cu, v.ln1, v.rstd1, v.x, WF(g, L->norm1), M, v.C, eps, dt));
+    K(mm(g, 0, 1, v.Mi, v.D, v.C, v.ln1, v.C, W(g, L->wqkv), v.C, 0.0f, v.qkv, v.D));
+    K(tplr_cu_rope(cu, v.qkv, v.D, 0, M, v.T, 0, v.H + v.KV, v.hd, g->rope_cos, g->rope_sin, 0, dt));
+    K(tplr_cu_attention_fwd(cu, v.attn, v.Q, v.lse, v.qkv, v.D, g->B, v.T, v.H, v.KV, v.hd, dt));
+    K(tplr_cu_copy(cu, v.mid, v.x, bytes));
+    K(mm(g, 0, 1, v.Mi, v.C, v.Q, v.attn, v.Q, W(g, L->wo), v.Q, 1.0f, v.mid, v.C));
+    K(tplr_cu_rmsnorm_fwd(cu, v.ln2, v.rstd2, v.mid, WF(g, L->norm2), M, v.C, eps, dt));
+    K(mm(g, 0, 1, v.Mi, 2 * v.F, v.C, v.ln2, v.C, W(g, L->wgu), v.C, 0.0f, v.gu, 2 * v.F));
+    K(tplr_cu_swiglu_fwd(cu, v.act, v.gu, M, v.F, dt));
+    K(tplr_cu_copy(cu, v.next, v.mid, bytes));
+    return mm(g, 0, 1, v.Mi, v.C, v.F, v.act, v.F, W(g, L->wdown), v.F, 1.0f, v.next, v.C);
+}
 
-    K(tplr_cu_embedding_fwd(cu, g->resid, W(g, m->wte), g->tok, M, C, dt));
-    for (int l = 0; l < c->layers; l++) {
-        const tplr_layer_offsets *L = &m->layer[l];
-        void *x = at(g, g->resid, l * MC), *ln1 = at(g, g->ln1, l * MC), *mid = at(g, g->mid, l * MC);
-        void *ln2 = at(g, g->ln2, l * MC), *qkv = at(g, g->qkv, l * M * D), *attn = at(g, g->attn, l * M * Q);
-        void *gu = at(g, g->gu, l * M * 2 * F), *act = at(g, g->act, l * M * F);
-        void *next = at(g, g->resid, (l + 1) * MC);
-        K(tplr_cu_rmsnorm_fwd(cu, ln1, g->rstd1 + l * M, x, WF(g, L->norm1), M, C, eps, dt));
-        K(mm(g, 0, 1, Mi, D, C, ln1, C, W(g, L->wqkv), C, 0.0f, qkv, D));
-        K(tplr_cu_rope(cu, qkv, D, 0, M, T, 0, H + KV, hd, g->rope_cos, g->rope_sin, 0, dt));
-        K(tplr_cu_attention_fwd(cu, attn, Q, g->lse + (size_t)l * g->B * H * T, qkv, D, g->B, T, H, KV, hd, dt));
-        K(tplr_cu_copy(cu, mid, x, MC * es));
-        K(mm(g, 0, 1, Mi, C, Q, attn, Q, W(g, L->wo), Q, 1.0f, mid, C));
-        K(tplr_cu_rmsnorm_fwd(cu, ln2, g->rstd2 + l * M, mid, WF(g, L->norm2), M, C, eps, dt));
-        K(mm(g, 0, 1, Mi, 2 * F, C, ln2, C, W(g, L->wgu), C, 0.0f, gu, 2 * F));
-        K(tplr_cu_swiglu_fwd(cu, act, gu, M, F, dt));
-        K(tplr_cu_copy(cu, next, mid, MC * es));
-        K(mm(g, 0, 1, Mi, C, F, act, F, W(g, L->wdown), F, 1.0f, next, C));
-    }
-    return tplr_cu_rmsnorm_fwd(cu, g->lnf, g->rstdf, at(g, g->resid, c->layers * MC), WF(g, m->normf), M, C, eps,
-                               dt);
+/* The decoder up to the final norm: g->lnf holds its output. */
+static tplr_err forward_body(tplr_cuda_model *g)
+{
+    const tplr_model *m = g->host;
+    int C = m->cfg.hidden, layers = m->cfg.layers;
+    K(tplr_cu_embedding_fwd(g->cu, g->resid, W(g, m->wte), g->tok, g->M, C, g->dt));
+    for (int l = 0; l < layers; l++)
+        K(forward_layer(g, l));
+    return tplr_cu_rmsnorm_fwd(g->cu, g->lnf, g->rstdf, at(g, g->resid, (size_t)layers * g->M * C), WF(g, m->normf),
+                               g->M, C, (float)m->cfg.norm_eps, g->dt);
 }
 
 /* Logits, loss and (grad_scale != 0) their gradient in place, in row chunks,
@@ -86,40 +117,32 @@ static tplr_err classifier(tplr_cuda_model *g, float scale)
     return TPLR_OK;
 }
 
-static tplr_err backward_layers(tplr_cuda_model *g)
+/* Layer l's backward pass: g->dres carries ∂loss/∂(residual) down. */
+static tplr_err backward_layer(tplr_cuda_model *g, int l)
 {
-    const tplr_model *m = g->host;
-    const tplr_model_config *c = &m->cfg;
+    layer_view v = view(g, l);
+    const tplr_layer_offsets *L = v.L;
     tplr_cu *cu = g->cu;
     tplr_cu_dtype dt = g->dt;
-    int C = c->hidden, F = c->ffn, H = c->heads, KV = c->kv_heads, hd = m->head_dim;
-    int D = m->qkv_dim, Q = H * hd, T = g->T, Mi = (int)g->M;
-    size_t M = g->M, MC = M * (size_t)C;
+    int C = v.C, F = v.F, D = v.D, Q = v.Q, Mi = v.Mi;
+    size_t M = v.M;
+    /* dgu shares memory with dqkv and dattn: they are never live at once */
     void *dres = g->dres, *dgu = g->dbig, *dqkv = g->dbig, *dattn = at(g, g->dbig, M * (size_t)D);
-
-    for (int l = c->layers - 1; l >= 0; l--) {
-        const tplr_layer_offsets *L = &m->layer[l];
-        void *x = at(g, g->resid, l * MC), *ln1 = at(g, g->ln1, l * MC), *mid = at(g, g->mid, l * MC);
-        void *ln2 = at(g, g->ln2, l * MC), *qkv = at(g, g->qkv, l * M * D), *attn = at(g, g->attn, l * M * Q);
-        void *gu = at(g, g->gu, l * M * 2 * F), *act = at(g, g->act, l * M * F);
-        K(mm_grad(g, 1, 0, C, F, Mi, dres, C, act, F, G(g, L->wdown), F));
-        K(mm(g, 0, 0, Mi, F, C, dres, C, W(g, L->wdown), F, 0.0f, g->dact, F));
-        K(tplr_cu_swiglu_bwd(cu, dgu, g->dact, gu, M, F, dt));
-        K(mm_grad(g, 1, 0, 2 * F, C, Mi, dgu, 2 * F, ln2, C, G(g, L->wgu), C));
-        K(mm(g, 0, 0, Mi, C, 2 * F, dgu, 2 * F, W(g, L->wgu), C, 0.0f, g->dln, C));
-        K(tplr_cu_rmsnorm_bwd(cu, dres, G(g, L->norm2), g->dln, mid, WF(g, L->norm2), g->rstd2 + l * M, M, C,
-                              g->scratch, dt));
-        K(mm_grad(g, 1, 0, C, Q, Mi, dres, C, attn, Q, G(g, L->wo), Q));
-        K(mm(g, 0, 0, Mi, Q, C, dres, C, W(g, L->wo), Q, 0.0f, dattn, Q));
-        K(tplr_cu_attention_bwd(cu, dqkv, dattn, qkv, attn, g->lse + (size_t)l * g->B * H * T, D, Q, g->B, T, H, KV,
-                                hd, g->scratch, dt));
-        K(tplr_cu_rope(cu, dqkv, D, 0, M, T, 0, H + KV, hd, g->rope_cos, g->rope_sin, 1, dt));
-        K(mm_grad(g, 1, 0, D, C, Mi, dqkv, D, ln1, C, G(g, L->wqkv), C));
-        K(mm(g, 0, 0, Mi, C, D, dqkv, D, W(g, L->wqkv), C, 0.0f, g->dln, C));
-        K(tplr_cu_rmsnorm_bwd(cu, dres, G(g, L->norm1), g->dln, x, WF(g, L->norm1), g->rstd1 + l * M, M, C,
-                              g->scratch, dt));
-    }
-    return TPLR_OK;
+    K(mm_grad(g, 1, 0, C, F, Mi, dres, C, v.act, F, G(g, L->wdown), F));
+    K(mm(g, 0, 0, Mi, F, C, dres, C, W(g, L->wdown), F, 0.0f, g->dact, F));
+    K(tplr_cu_swiglu_bwd(cu, dgu, g->dact, v.gu, M, F, dt));
+    K(mm_grad(g, 1, 0, 2 * F, C, Mi, dgu, 2 * F, v.ln2, C, G(g, L->wgu), C));
+    K(mm(g, 0, 0, Mi, C, 2 * F, dgu, 2 * F, W(g, L->wgu), C, 0.0f, g->dln, C));
+    K(tplr_cu_rmsnorm_bwd(cu, dres, G(g, L->norm2), g->dln, v.mid, WF(g, L->norm2), v.rstd2, M, C, g->scratch, dt));
+    K(mm_grad(g, 1, 0, C, Q, Mi, dres, C, v.attn, Q, G(g, L->wo), Q));
+    K(mm(g, 0, 0, Mi, Q, C, dres, C, W(g, L->wo), Q, 0.0f, dattn, Q));
+    K(tplr_cu_attention_bwd(cu, dqkv, dattn, v.qkv, v.attn, v.lse, D, Q, g->B, v.T, v.H, v.KV, v.hd, g->scratch,
+                            dt));
+    K(tplr_cu_rope(cu, dqkv, D, 0, M, v.T, 0, v.H + v.KV, v.hd, g->rope_cos, g->rope_sin, 1, dt));
+    K(mm_grad(g, 1, 0, D, C, Mi, dqkv, D, v.ln1, C, G(g, L->wqkv), C));
+    K(mm(g, 0, 0, Mi, C, D, dqkv, D, W(g, L->wqkv), C, 0.0f, g->dln, C));
+    return tplr_cu_rmsnorm_bwd(cu, dres, G(g, L->norm1), g->dln, v.x, WF(g, L->norm1), v.rstd1, M, C, g->scratch,
+                               dt);
 }
 
 static int64_t count_valid(const int32_t *targets, size_t n)
@@ -171,7 +194,8 @@ tplr_err tplr_cuda_forward_backward(tplr_cuda_model *g, const int32_t *inputs, c
         K(tplr_cu_zero(g->cu, g->dres, MC * tplr_cu_dtype_size(g->dt)));
         K(tplr_cu_rmsnorm_bwd(g->cu, g->dres, G(g, m->normf), g->dln, at(g, g->resid, m->cfg.layers * MC),
                               WF(g, m->normf), g->rstdf, g->M, C, g->scratch, g->dt));
-        K(backward_layers(g));
+        for (int l = m->cfg.layers - 1; l >= 0; l--)
+            K(backward_layer(g, l));
         K(tplr_cu_embedding_bwd(g->cu, G(g, m->wte), g->dres, g->tok, g->groups, n_groups, g->M, C, g->dt));
     }
     return mean_loss(g, nv, loss);

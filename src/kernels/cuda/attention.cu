@@ -26,19 +26,27 @@ __device__ void load_tile(float (*tile)[HD + 1], const T *base, int ld, int col,
     }
 }
 
-template <typename T, int HD>
-__global__ void __launch_bounds__(WARPS * 32) attn_fwd_kernel(T *out, float *lse, const T *qkv, attn_dims a)
+// One warp per query row, over tiles of keys up to its diagonal. BWD false:
+// the forward pass (online softmax; out and the log-sum-exp). BWD true: dq
+// (probabilities recomputed from the saved log-sum-exp), written into dqkv.
+template <typename T, int HD, bool BWD>
+__global__ void __launch_bounds__(WARPS * 32) attn_rows_kernel(T *dst, float *lse_out, const T *qkv, const T *dout,
+                                                               const float *lse, const float *Dsum, attn_dims a)
 {
     constexpr int E = (HD + 31) / 32;
-    __shared__ float Ks[TILE][HD + 1], Vs[TILE][HD + 1], qs[WARPS][HD];
+    __shared__ float Ks[TILE][HD + 1], Vs[TILE][HD + 1], qs[WARPS][HD], dos[BWD ? WARPS : 1][HD];
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
     int bh = blockIdx.y, b = bh / a.H, h = bh % a.H, g = h / (a.H / a.KV);
     int i = blockIdx.x * WARPS + w, i_last = min(blockIdx.x * WARPS + WARPS - 1, a.T - 1);
     const T *base = qkv + (size_t)b * a.T * a.ldqkv;
     bool row = i < a.T;
-    for (int d = lane; d < HD; d += 32)
+    for (int d = lane; d < HD; d += 32) {
         qs[w][d] = row ? a.scale * ldf(base, (size_t)i * a.ldqkv + h * HD + d) : 0.0f;
+        if constexpr (BWD)
+            dos[w][d] = row ? ldf(dout, ((size_t)b * a.T + i) * a.ldo + h * HD + d) : 0.0f;
+    }
     float m_run = -INFINITY, l_run = 0.0f, acc[E];
+    float l = BWD && row ? lse[(size_t)bh * a.T + i] : 0.0f, D = BWD && row ? Dsum[(size_t)bh * a.T + i] : 0.0f;
     for (int e = 0; e < E; e++)
         acc[e] = 0.0f;
     for (int j0 = 0; j0 <= i_last; j0 += TILE) {
@@ -49,38 +57,45 @@ __global__ void __launch_bounds__(WARPS * 32) attn_fwd_kernel(T *out, float *lse
         if (!row || j0 > i)
             continue; // uniform across the warp
         int j = j0 + lane;
-        float s = -INFINITY;
-        if (j <= i) {
-            s = 0.0f;
-            for (int d = 0; d < HD; d++)
+        float s = 0.0f, dp = 0.0f, wt; // wt: this lane's key's weight in the row's sum
+        if (j <= i)
+            for (int d = 0; d < HD; d++) {
                 s += qs[w][d] * Ks[lane][d];
+                if constexpr (BWD)
+                    dp += dos[w][d] * Vs[lane][d];
+            }
+        if constexpr (BWD) {
+            wt = j <= i ? expf(s - l) * (dp - D) : 0.0f; // dS = P·(dP − D)
+        } else {
+            s = j <= i ? s : -INFINITY;
+            float m_new = fmaxf(m_run, warp_max(s)); // finite: lane 0's key is always ≤ i
+            float corr = expf(m_run - m_new);
+            wt = j <= i ? expf(s - m_new) : 0.0f;
+            l_run = l_run * corr + warp_sum(wt);
+            for (int e = 0; e < E; e++)
+                acc[e] *= corr;
+            m_run = m_new;
         }
-        float m_new = fmaxf(m_run, warp_max(s));
-        float p = j <= i ? expf(s - m_new) : 0.0f, corr = expf(m_run - m_new);
-        l_run = l_run * corr + warp_sum(p);
         int n = min(TILE, i - j0 + 1);
-        for (int e = 0; e < E; e++)
-            acc[e] *= corr;
         for (int jj = 0; jj < n; jj++) {
-            float pj = __shfl_sync(0xffffffffu, p, jj);
+            float wj = __shfl_sync(0xffffffffu, wt, jj);
             for (int e = 0; e < E; e++) {
                 int c = lane + 32 * e;
                 if (c < HD)
-                    acc[e] += pj * Vs[jj][c];
+                    acc[e] += wj * (BWD ? Ks[jj][c] : Vs[jj][c]); // dq = Σ dS·k; out = Σ P·v
             }
         }
-        m_run = m_new;
     }
     if (!row)
         return;
-    T *o = out + ((size_t)b * a.T + i) * a.ldo + h * HD;
+    size_t at = ((size_t)b * a.T + i) * (BWD ? a.ldqkv : a.ldo) + h * HD;
     for (int e = 0; e < E; e++) {
         int c = lane + 32 * e;
         if (c < HD)
-            stf(o, c, acc[e] / l_run);
+            stf(dst, at + c, BWD ? a.scale * acc[e] : acc[e] / l_run);
     }
-    if (lane == 0)
-        lse[(size_t)bh * a.T + i] = m_run + logf(l_run);
+    if (!BWD && lane == 0)
+        lse_out[(size_t)bh * a.T + i] = m_run + logf(l_run);
 }
 
 // Dsum[b][h][i] = dO_i · O_i, one warp per row.
@@ -100,63 +115,6 @@ __global__ void attn_rowdot_kernel(float *Dsum, const T *dout, const T *out, att
     s = warp_sum(s);
     if (lane == 0)
         Dsum[(b * a.H + h) * a.T + i] = s;
-}
-
-// dq for one query row per warp (same tiling as the forward pass).
-template <typename T, int HD>
-__global__ void __launch_bounds__(WARPS * 32)
-    attn_dq_kernel(T *dqkv, const T *dout, const T *qkv, const float *lse, const float *Dsum, attn_dims a)
-{
-    constexpr int E = (HD + 31) / 32;
-    __shared__ float Ks[TILE][HD + 1], Vs[TILE][HD + 1], qs[WARPS][HD], dos[WARPS][HD];
-    int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
-    int bh = blockIdx.y, b = bh / a.H, h = bh % a.H, g = h / (a.H / a.KV);
-    int i = blockIdx.x * WARPS + w, i_last = min(blockIdx.x * WARPS + WARPS - 1, a.T - 1);
-    const T *base = qkv + (size_t)b * a.T * a.ldqkv, *dO = dout + (size_t)b * a.T * a.ldo;
-    bool row = i < a.T;
-    for (int d = lane; d < HD; d += 32) {
-        qs[w][d] = row ? a.scale * ldf(base, (size_t)i * a.ldqkv + h * HD + d) : 0.0f;
-        dos[w][d] = row ? ldf(dO, (size_t)i * a.ldo + h * HD + d) : 0.0f;
-    }
-    float l = row ? lse[(size_t)bh * a.T + i] : 0.0f, D = row ? Dsum[(size_t)bh * a.T + i] : 0.0f, acc[E];
-    for (int e = 0; e < E; e++)
-        acc[e] = 0.0f;
-    for (int j0 = 0; j0 <= i_last; j0 += TILE) {
-        __syncthreads();
-        load_tile<T, HD>(Ks, base, a.ldqkv, (a.H + g) * HD, j0, a.T);
-        load_tile<T, HD>(Vs, base, a.ldqkv, (a.H + a.KV + g) * HD, j0, a.T);
-        __syncthreads();
-        if (!row || j0 > i)
-            continue;
-        int j = j0 + lane;
-        float ds = 0.0f;
-        if (j <= i) {
-            float s = 0.0f, dp = 0.0f;
-            for (int d = 0; d < HD; d++) {
-                s += qs[w][d] * Ks[lane][d];
-                dp += dos[w][d] * Vs[lane][d];
-            }
-            float p = expf(s - l);
-            ds = p * (dp - D);
-        }
-        int n = min(TILE, i - j0 + 1);
-        for (int jj = 0; jj < n; jj++) {
-            float dsj = __shfl_sync(0xffffffffu, ds, jj);
-            for (int e = 0; e < E; e++) {
-                int c = lane + 32 * e;
-                if (c < HD)
-                    acc[e] += dsj * Ks[jj][c];
-            }
-        }
-    }
-    if (!row)
-        return;
-    T *dq = dqkv + ((size_t)b * a.T + i) * a.ldqkv + h * HD;
-    for (int e = 0; e < E; e++) {
-        int c = lane + 32 * e;
-        if (c < HD)
-            stf(dq, c, a.scale * acc[e]);
-    }
 }
 
 // dk, dv for one key row per warp, over every query head of its group.
@@ -255,8 +213,8 @@ tplr_err tplr_cu_attention_fwd(tplr_cu *cu, void *out, int ldo, float *lse, cons
     TPLR_TRY(check_shape(B, T, H, KV, hd));
     attn_dims a = {B, T, H, KV, ldqkv, ldo, 1.0f / sqrtf((float)hd)};
     dim3 grid((unsigned)((T + WARPS - 1) / WARPS), (unsigned)(B * H));
-    CU_DISPATCH(dt, HD_DISPATCH(hd, attn_fwd_kernel<T, HD><<<grid, WARPS * 32, 0, cu->stream>>>((T *)out, lse,
-                                                                                               (const T *)qkv, a)));
+    CU_DISPATCH(dt, HD_DISPATCH(hd, attn_rows_kernel<T, HD, false><<<grid, WARPS * 32, 0, cu->stream>>>(
+                                    (T *)out, lse, (const T *)qkv, NULL, NULL, NULL, a)));
     return tplr_cu_after(cu, "attention_fwd");
 }
 
@@ -275,8 +233,8 @@ tplr_err tplr_cu_attention_bwd(tplr_cu *cu, void *dqkv, const void *dout, const 
         attn_rowdot_kernel<T><<<grid_for(rows, WARPS), WARPS * 32, 0, cu->stream>>>(Dsum, (const T *)dout,
                                                                                      (const T *)out, a, hd);
         HD_DISPATCH(hd, {
-            attn_dq_kernel<T, HD><<<dim3(tiles, (unsigned)(B * H)), WARPS * 32, 0, cu->stream>>>(
-                (T *)dqkv, (const T *)dout, (const T *)qkv, lse, Dsum, a);
+            attn_rows_kernel<T, HD, true><<<dim3(tiles, (unsigned)(B * H)), WARPS * 32, 0, cu->stream>>>(
+                (T *)dqkv, NULL, (const T *)qkv, (const T *)dout, lse, Dsum, a);
             attn_dkv_kernel<T, HD><<<dim3(tiles, (unsigned)(B * KV)), WARPS * 32, 0, cu->stream>>>(
                 (T *)dqkv, (const T *)dout, (const T *)qkv, lse, Dsum, a);
         });
