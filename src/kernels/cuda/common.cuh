@@ -12,7 +12,7 @@ extern "C" {
 #include "tplr/kernels_cuda.h"
 }
 
-#define TPLR_CU_SUM_BLOCKS 1024 // most partial sums of one fixed-order reduction
+#include "device.cuh"
 
 // A matmul's shape, types and alignments: the key of the algorithm cache.
 struct tplr_mm_key {
@@ -47,44 +47,21 @@ tplr_err tplr_cu_after(tplr_cu *cu, const char *op);
             return tplr_cu_fail(cu_e_, op);       \
     } while (0)
 
-// Element access: every kernel computes in fp32.
-__device__ __forceinline__ float ldf(const float *p, size_t i) { return p[i]; }
+// bf16 element access (fp32 in device.cuh): every kernel computes in fp32.
 __device__ __forceinline__ float ldf(const __nv_bfloat16 *p, size_t i) { return __bfloat162float(p[i]); }
-__device__ __forceinline__ void stf(float *p, size_t i, float v) { p[i] = v; }
 __device__ __forceinline__ void stf(__nv_bfloat16 *p, size_t i, float v) { p[i] = __float2bfloat16_rn(v); }
-
-__device__ __forceinline__ float warp_sum(float v)
-{
-    for (int o = 16; o > 0; o >>= 1)
-        v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-__device__ __forceinline__ float warp_max(float v)
-{
-    for (int o = 16; o > 0; o >>= 1)
-        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
-
-// Sum (or max) over a block of blockDim.x threads (a multiple of 32, ≤ 1024),
-// in a fixed tree order; every thread gets the result. shared: 32 floats.
-template <bool MAX>
-__device__ float block_reduce(float v, float *shared)
-{
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
-    v = MAX ? warp_max(v) : warp_sum(v);
-    __syncthreads(); // shared may still be read by a previous reduction
-    if (lane == 0)
-        shared[warp] = v;
-    __syncthreads();
-    float r = lane < nw ? shared[lane] : (MAX ? -INFINITY : 0.0f);
-    return MAX ? warp_max(r) : warp_sum(r);
-}
 
 static inline unsigned grid_for(size_t n, unsigned threads)
 {
     size_t g = (n + threads - 1) / threads;
     return (unsigned)(g < 1 ? 1 : g);
+}
+
+// Grid of 256-thread blocks for a grid-stride loop over n elements.
+static inline unsigned elem_grid(size_t n)
+{
+    unsigned g = grid_for(n, 256);
+    return g > 65535 ? 65535 : g;
 }
 
 // Calls f with a typed null pointer of dt's element type: dispatch on dtype.

@@ -155,13 +155,11 @@ __global__ void convert_kernel(D *dst, const S *src, size_t n)
         stf(dst, i, ldf(src, i));
 }
 
-static unsigned capped_grid(size_t n) { unsigned g = grid_for(n, 256); return g > 65535 ? 65535 : g; }
-
 tplr_err tplr_cu_convert(tplr_cu *cu, void *dst, tplr_cu_dtype dt, const float *src, size_t n)
 {
     if (n == 0)
         return TPLR_OK;
-    CU_DISPATCH(dt, convert_kernel<T, float><<<capped_grid(n), 256, 0, cu->stream>>>((T *)dst, src, n));
+    CU_DISPATCH(dt, convert_kernel<T, float><<<elem_grid(n), 256, 0, cu->stream>>>((T *)dst, src, n));
     return tplr_cu_after(cu, "convert");
 }
 
@@ -169,6 +167,6 @@ tplr_err tplr_cu_to_f32(tplr_cu *cu, float *dst, const void *src, tplr_cu_dtype 
 {
     if (n == 0)
         return TPLR_OK;
-    CU_DISPATCH(dt, convert_kernel<float, T><<<capped_grid(n), 256, 0, cu->stream>>>(dst, (const T *)src, n));
+    CU_DISPATCH(dt, convert_kernel<float, T><<<elem_grid(n), 256, 0, cu->stream>>>(dst, (const T *)src, n));
     return tplr_cu_after(cu, "to_f32");
 }
