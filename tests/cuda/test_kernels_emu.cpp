@@ -1,61 +1,25 @@
-// The CUDA kernels (src/kernels/cuda/*_kernels.cuh) run on the CPU, in fp32,
-// against the CPU engine's kernels: each thread block's threads are POSIX
-// threads, __syncthreads a block barrier, warp shuffles an exchange through
-// memory between two warp barriers, __shared__ arrays statics (blocks run one
-// at a time). This needs neither a GPU nor the CUDA toolkit, so the kernels'
-// indexing, tiling, masking, reductions, online softmax and warp-uniform
-// control flow (a lane that skips a shuffle hangs here, as it would be
-// undefined on a GPU) are checked wherever the tests run. What it cannot
-// check: bf16, the host wrappers and cuBLASLt, timing, and GPU memory
-// ordering; tests/cuda/test_cuda_kernels.c does that on a GPU.
-#include <pthread.h>
-
+// The CUDA kernels (src/kernels/cuda/*_kernels.cuh) run on the CPU under the
+// emulation of tests/cuda/emu_cuda.h, in fp32, against the CPU engine's
+// kernels: indexing, tiling, masking, fixed-order reductions, the online
+// softmax and warp-uniform control flow (a lane that skips a shuffle or a
+// barrier stops the emulation) are checked wherever the tests run, without a
+// GPU or the CUDA toolkit. Not checked here: timing and the GPU's memory
+// model; bf16 and the wrappers are in test_cuda_kernels.c (cuda_model_emu).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <vector>
 
+#include "emu_cuda.h"
 extern "C" {
 #include "tplr/kernels.h"
 #include "tplr/rng.h"
 }
-
-// ---- the CUDA primitives the kernels use ----
-#define __global__
-#define __device__
-#define __forceinline__ inline
-#define __launch_bounds__(n)
-#define __shared__ static
-
-struct emu_dim {
-    unsigned x, y, z;
-};
-static thread_local emu_dim threadIdx, blockIdx;
-static emu_dim blockDim, gridDim;
-
-static pthread_barrier_t block_barrier;
-static pthread_barrier_t warp_barrier[32];
-static float exchange[32][32];
-
-static void __syncthreads() { pthread_barrier_wait(&block_barrier); }
-
-static float __shfl_sync(unsigned, float v, int src)
-{
-    unsigned lane = threadIdx.x & 31, w = threadIdx.x >> 5;
-    exchange[w][lane] = v;
-    pthread_barrier_wait(&warp_barrier[w]);
-    float r = exchange[w][src & 31];
-    pthread_barrier_wait(&warp_barrier[w]);
-    return r;
-}
-static float __shfl_xor_sync(unsigned mask, float v, int o) { return __shfl_sync(mask, v, (int)(threadIdx.x & 31) ^ o); }
-static inline int min(int a, int b) { return a < b ? a : b; }
-
 #include "device.cuh"
+
 #include "attention_kernels.cuh"
 #include "embedding_kernels.cuh"
 #include "rmsnorm_kernels.cuh"
@@ -64,49 +28,10 @@ static inline int min(int a, int b) { return a < b ? a : b; }
 #include "vector_kernels.cuh"
 #include "xent_kernels.cuh"
 
-struct launch_arg {
-    const std::function<void()> *body;
-    emu_dim thread, block;
-};
-
-static void *run_thread(void *p)
+// kernel<<<(gx, gy), threads>>> of the body (a lambda calling the kernel).
+template <typename F> static void launch(unsigned gx, unsigned gy, unsigned threads, const F &body)
 {
-    launch_arg *a = (launch_arg *)p;
-    threadIdx = a->thread;
-    blockIdx = a->block;
-    (*a->body)();
-    return nullptr;
-}
-
-// kernel<<<grid, threads>>>: the blocks one after another, each block's threads at once.
-static void launch(unsigned gx, unsigned gy, unsigned threads, const std::function<void()> &body)
-{
-    blockDim = {threads, 1, 1};
-    gridDim = {gx, gy, 1};
-    pthread_barrier_init(&block_barrier, nullptr, threads);
-    for (unsigned w = 0; w < threads / 32; w++)
-        pthread_barrier_init(&warp_barrier[w], nullptr, 32);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    std::vector<pthread_t> tid(threads);
-    std::vector<launch_arg> args(threads);
-    for (unsigned by = 0; by < gy; by++)
-        for (unsigned bx = 0; bx < gx; bx++) {
-            for (unsigned t = 0; t < threads; t++) {
-                args[t] = {&body, {t, 0, 0}, {bx, by, 0}};
-                if (pthread_create(&tid[t], &attr, run_thread, &args[t])) {
-                    perror("pthread_create");
-                    exit(1);
-                }
-            }
-            for (unsigned t = 0; t < threads; t++)
-                pthread_join(tid[t], nullptr);
-        }
-    pthread_attr_destroy(&attr);
-    pthread_barrier_destroy(&block_barrier);
-    for (unsigned w = 0; w < threads / 32; w++)
-        pthread_barrier_destroy(&warp_barrier[w]);
+    emu_run(dim3(gx, gy), dim3(threads), [](void *c) { (*(const F *)c)(); }, (void *)&body);
 }
 
 // ---- the test ----

@@ -37,7 +37,7 @@ tplr_err tplr_cu_attention_fwd(tplr_cu *cu, void *out, int ldo, float *lse, cons
     TPLR_TRY(check_shape(B, T, H, KV, hd));
     attn_dims a = {B, T, H, KV, ldqkv, ldo, 1.0f / sqrtf((float)hd)};
     dim3 grid((unsigned)((T + WARPS - 1) / WARPS), (unsigned)(B * H));
-    CU_DISPATCH(dt, HD_DISPATCH(hd, attn_rows_kernel<T, HD, false><<<grid, WARPS * 32, 0, cu->stream>>>(
+    CU_DISPATCH(dt, HD_DISPATCH(hd, TPLR_LAUNCH(grid, WARPS * 32, cu->stream, attn_rows_kernel<T, HD, false>)(
                                     (T *)out, lse, (const T *)qkv, NULL, NULL, NULL, a)));
     return tplr_cu_after(cu, "attention_fwd");
 }
@@ -54,12 +54,12 @@ tplr_err tplr_cu_attention_bwd(tplr_cu *cu, void *dqkv, const void *dout, const 
     size_t rows = (size_t)B * T * H;
     unsigned tiles = (unsigned)((T + WARPS - 1) / WARPS);
     CU_DISPATCH(dt, {
-        attn_rowdot_kernel<T><<<grid_for(rows, WARPS), WARPS * 32, 0, cu->stream>>>(Dsum, (const T *)dout,
+        TPLR_LAUNCH(grid_for(rows, WARPS), WARPS * 32, cu->stream, attn_rowdot_kernel<T>)(Dsum, (const T *)dout,
                                                                                      (const T *)out, a, hd);
         HD_DISPATCH(hd, {
-            attn_rows_kernel<T, HD, true><<<dim3(tiles, (unsigned)(B * H)), WARPS * 32, 0, cu->stream>>>(
+            TPLR_LAUNCH(dim3(tiles, (unsigned)(B * H)), WARPS * 32, cu->stream, attn_rows_kernel<T, HD, true>)(
                 (T *)dqkv, NULL, (const T *)qkv, (const T *)dout, lse, Dsum, a);
-            attn_dkv_kernel<T, HD><<<dim3(tiles, (unsigned)(B * KV)), WARPS * 32, 0, cu->stream>>>(
+            TPLR_LAUNCH(dim3(tiles, (unsigned)(B * KV)), WARPS * 32, cu->stream, attn_dkv_kernel<T, HD>)(
                 (T *)dqkv, (const T *)dout, (const T *)qkv, lse, Dsum, a);
         });
     });

@@ -2,10 +2,18 @@
 // fixed-order reductions.
 #pragma once
 
+#include <stdint.h>
+#ifdef TPLR_CUDA_EMU
+// The CPU emulation of the CUDA primitives (tests/cuda/emu_cuda.h): the
+// launching files compile with g++ for tests/cuda/test_cuda_emu.
+#include "emu_cuda.h"
+#else
 #include <cublasLt.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
-#include <stdint.h>
+// kernel<<<grid, block, 0, stream>>>, written so that the emulation can launch it too
+#define TPLR_LAUNCH(grid, block, stream, ...) __VA_ARGS__<<<(grid), (block), 0, (stream)>>>
+#endif
 
 extern "C" {
 #include "tplr/kernels.h"
@@ -14,6 +22,7 @@ extern "C" {
 
 #include "device.cuh"
 
+#ifndef TPLR_CUDA_EMU
 // A matmul's shape, types and alignments: the key of the algorithm cache.
 struct tplr_mm_key {
     int ta, tb, M, N, K, lda, ldb, ldc, ab, c;
@@ -37,8 +46,6 @@ struct tplr_cu {
 
 // Turns a CUDA error into tplr_err with what to do; TPLR_OK for cudaSuccess.
 tplr_err tplr_cu_fail(cudaError_t e, const char *op);
-// After the launches of one op: the launch error, and with TPLR_CUDA_SYNC=1 the kernels' own.
-tplr_err tplr_cu_after(tplr_cu *cu, const char *op);
 
 #define CU_TRY(call, op)                          \
     do {                                          \
@@ -46,6 +53,10 @@ tplr_err tplr_cu_after(tplr_cu *cu, const char *op);
         if (cu_e_ != cudaSuccess)                 \
             return tplr_cu_fail(cu_e_, op);       \
     } while (0)
+#endif
+
+// After the launches of one op: the launch error, and with TPLR_CUDA_SYNC=1 the kernels' own.
+tplr_err tplr_cu_after(tplr_cu *cu, const char *op);
 
 // bf16 element access (fp32 in device.cuh): every kernel computes in fp32.
 __device__ __forceinline__ float ldf(const __nv_bfloat16 *p, size_t i) { return __bfloat162float(p[i]); }

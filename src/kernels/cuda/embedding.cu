@@ -9,7 +9,7 @@ tplr_err tplr_cu_embedding_fwd(tplr_cu *cu, void *out, const void *wte, const in
 {
     if (M == 0)
         return TPLR_OK;
-    CU_DISPATCH(dt, embedding_fwd_kernel<T><<<(unsigned)M, 256, 0, cu->stream>>>((T *)out, (const T *)wte, tok, M, C));
+    CU_DISPATCH(dt, TPLR_LAUNCH((unsigned)M, 256, cu->stream, embedding_fwd_kernel<T>)((T *)out, (const T *)wte, tok, M, C));
     return tplr_cu_after(cu, "embedding_fwd");
 }
 
@@ -23,7 +23,7 @@ tplr_err tplr_cu_embedding_bwd(tplr_cu *cu, float *dwte, const void *dout, const
 {
     if (n_groups == 0)
         return TPLR_OK;
-    CU_DISPATCH(dt, embedding_bwd_kernel<T><<<(unsigned)n_groups, 256, 0, cu->stream>>>(dwte, (const T *)dout, tok,
+    CU_DISPATCH(dt, TPLR_LAUNCH((unsigned)n_groups, 256, cu->stream, embedding_bwd_kernel<T>)(dwte, (const T *)dout, tok,
                                                                                           groups, M, C));
     return tplr_cu_after(cu, "embedding_bwd");
 }

@@ -8,7 +8,7 @@ tplr_err tplr_cu_rmsnorm_fwd(tplr_cu *cu, void *out, float *rstd, const void *x,
 {
     if (M == 0)
         return TPLR_OK;
-    CU_DISPATCH(dt, rmsnorm_fwd_kernel<T><<<(unsigned)M, NORM_THREADS, 0, cu->stream>>>((T *)out, rstd,
+    CU_DISPATCH(dt, TPLR_LAUNCH((unsigned)M, NORM_THREADS, cu->stream, rmsnorm_fwd_kernel<T>)((T *)out, rstd,
                                                                                          (const T *)x, w, C, eps));
     return tplr_cu_after(cu, "rmsnorm_fwd");
 }
@@ -26,11 +26,11 @@ tplr_err tplr_cu_rmsnorm_bwd(tplr_cu *cu, void *dx, float *dw, const void *dout,
     int chunks = (int)((M + DW_ROWS - 1) / DW_ROWS);
     dim3 grid(grid_for((size_t)C, 128), (unsigned)chunks);
     CU_DISPATCH(dt, {
-        rmsnorm_dx_kernel<T><<<(unsigned)M, NORM_THREADS, 0, cu->stream>>>((T *)dx, (const T *)dout, (const T *)x,
+        TPLR_LAUNCH((unsigned)M, NORM_THREADS, cu->stream, rmsnorm_dx_kernel<T>)((T *)dx, (const T *)dout, (const T *)x,
                                                                             w, rstd, C);
-        rmsnorm_dw_partial_kernel<T><<<grid, 128, 0, cu->stream>>>((float *)scratch, (const T *)dout,
+        TPLR_LAUNCH(grid, 128, cu->stream, rmsnorm_dw_partial_kernel<T>)((float *)scratch, (const T *)dout,
                                                                     (const T *)x, rstd, M, C);
     });
-    rmsnorm_dw_sum_kernel<<<grid_for((size_t)C, 128), 128, 0, cu->stream>>>(dw, (const float *)scratch, chunks, C);
+    TPLR_LAUNCH(grid_for((size_t)C, 128), 128, cu->stream, rmsnorm_dw_sum_kernel)(dw, (const float *)scratch, chunks, C);
     return tplr_cu_after(cu, "rmsnorm_bwd");
 }

@@ -6,7 +6,7 @@ tplr_err tplr_cu_swiglu_fwd(tplr_cu *cu, void *act, const void *gu, size_t M, in
 {
     if (M == 0)
         return TPLR_OK;
-    CU_DISPATCH(dt, swiglu_fwd_kernel<T><<<elem_grid(M * F), 256, 0, cu->stream>>>((T *)act, (const T *)gu, M, F));
+    CU_DISPATCH(dt, TPLR_LAUNCH(elem_grid(M * F), 256, cu->stream, swiglu_fwd_kernel<T>)((T *)act, (const T *)gu, M, F));
     return tplr_cu_after(cu, "swiglu_fwd");
 }
 
@@ -15,7 +15,7 @@ tplr_err tplr_cu_swiglu_bwd(tplr_cu *cu, void *dgu, const void *dact, const void
 {
     if (M == 0)
         return TPLR_OK;
-    CU_DISPATCH(dt, swiglu_bwd_kernel<T><<<elem_grid(M * F), 256, 0, cu->stream>>>((T *)dgu, (const T *)dact,
+    CU_DISPATCH(dt, TPLR_LAUNCH(elem_grid(M * F), 256, cu->stream, swiglu_bwd_kernel<T>)((T *)dgu, (const T *)dact,
                                                                                      (const T *)gu, M, F));
     return tplr_cu_after(cu, "swiglu_bwd");
 }

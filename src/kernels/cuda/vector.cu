@@ -11,8 +11,8 @@ static tplr_err fixed_sum(tplr_cu *cu, const float *x, size_t n, double *out, co
         return TPLR_OK;
     size_t chunk = sum_chunk(n);
     int nb = (int)((n + chunk - 1) / chunk);
-    partial_sum_kernel<SQUARE><<<nb, SUM_THREADS, 0, cu->stream>>>(cu->partials, x, n, chunk);
-    sum_partials_kernel<<<1, 32, 0, cu->stream>>>(cu->partials, nb);
+    TPLR_LAUNCH(nb, SUM_THREADS, cu->stream, partial_sum_kernel<SQUARE>)(cu->partials, x, n, chunk);
+    TPLR_LAUNCH(1, 32, cu->stream, sum_partials_kernel)(cu->partials, nb);
     TPLR_TRY(tplr_cu_after(cu, op));
     return tplr_cu_download(cu, out, cu->partials + TPLR_CU_SUM_BLOCKS, sizeof(double));
 }
@@ -31,7 +31,7 @@ tplr_err tplr_cu_scale(tplr_cu *cu, float *x, size_t n, float s)
 {
     if (n == 0)
         return TPLR_OK;
-    scale_kernel<<<elem_grid(n), 256, 0, cu->stream>>>(x, n, s);
+    TPLR_LAUNCH(elem_grid(n), 256, cu->stream, scale_kernel)(x, n, s);
     return tplr_cu_after(cu, "scale");
 }
 
@@ -41,6 +41,6 @@ tplr_err tplr_cu_adamw(tplr_cu *cu, float *p, const float *g, float *m, float *v
     if (n == 0)
         return TPLR_OK;
     adamw_consts k = adamw_constants(lr, beta1, beta2, eps, wd, step);
-    CU_DISPATCH(low_dt, adamw_kernel<T><<<elem_grid(n), 256, 0, cu->stream>>>(p, g, m, v, n, k, (T *)low));
+    CU_DISPATCH(low_dt, TPLR_LAUNCH(elem_grid(n), 256, cu->stream, adamw_kernel<T>)(p, g, m, v, n, k, (T *)low));
     return tplr_cu_after(cu, "adamw");
 }

@@ -8,7 +8,7 @@ tplr_err tplr_cu_xent(tplr_cu *cu, void *logits, float *row_loss, const int32_t 
 {
     if (rows <= 0)
         return TPLR_OK;
-    CU_DISPATCH(dt, xent_kernel<T><<<(unsigned)rows, XENT_THREADS, 0, cu->stream>>>((T *)logits, row_loss, targets,
+    CU_DISPATCH(dt, TPLR_LAUNCH((unsigned)rows, XENT_THREADS, cu->stream, xent_kernel<T>)((T *)logits, row_loss, targets,
                                                                                      V, grad_scale));
     return tplr_cu_after(cu, "xent");
 }
