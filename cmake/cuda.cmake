@@ -1,6 +1,7 @@
 # The CUDA backend's build: decides TPLR_HAVE_CUDA from TPLR_CUDA (AUTO, ON,
 # OFF) and, when on, builds src/kernels/cuda/*.cu into the static library
-# tplr_cuda for Hopper (sm_90), linked with the static CUDA runtime and cuBLASLt.
+# tplr_cuda for Hopper (sm_90), linked with the static CUDA runtime; cuBLASLt
+# is opened at run time.
 set(TPLR_HAVE_CUDA OFF)
 if(NOT TPLR_CUDA MATCHES "^(AUTO|ON|OFF)$")
   message(FATAL_ERROR "TPLR_CUDA must be AUTO, ON or OFF (got ${TPLR_CUDA})")
@@ -41,6 +42,8 @@ if(TPLR_HAVE_CUDA)
     target_compile_options(tplr_cuda PRIVATE --Werror=all-warnings)
   endif()
   set_target_properties(tplr_cuda PROPERTIES POSITION_INDEPENDENT_CODE ON)
-  target_link_libraries(tplr_cuda PUBLIC CUDA::cudart_static CUDA::cublasLt)
+  # cuBLASLt is opened with dlopen (src/kernels/cuda/cublaslt.cu), not linked:
+  # its static TLS would otherwise weigh on every thread of every tplr process.
+  target_link_libraries(tplr_cuda PUBLIC CUDA::cudart_static ${CMAKE_DL_LIBS})
   message(STATUS "tplr: CUDA backend on (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES})")
 endif()

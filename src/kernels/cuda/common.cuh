@@ -23,6 +23,27 @@ extern "C" {
 #include "device.cuh"
 
 #ifndef TPLR_CUDA_EMU
+// cuBLASLt's entry points, from dlopen (cublaslt.cu): tplr_lt.Matmul(...).
+struct tplr_lt_api {
+    int loaded;
+    decltype(&cublasLtCreate) Create;
+    decltype(&cublasLtDestroy) Destroy;
+    decltype(&cublasLtGetStatusString) GetStatusString;
+    decltype(&cublasLtMatmul) Matmul;
+    decltype(&cublasLtMatmulAlgoGetHeuristic) MatmulAlgoGetHeuristic;
+    decltype(&cublasLtMatmulDescCreate) MatmulDescCreate;
+    decltype(&cublasLtMatmulDescDestroy) MatmulDescDestroy;
+    decltype(&cublasLtMatmulDescSetAttribute) MatmulDescSetAttribute;
+    decltype(&cublasLtMatmulPreferenceCreate) MatmulPreferenceCreate;
+    decltype(&cublasLtMatmulPreferenceDestroy) MatmulPreferenceDestroy;
+    decltype(&cublasLtMatmulPreferenceSetAttribute) MatmulPreferenceSetAttribute;
+    decltype(&cublasLtMatrixLayoutCreate) MatrixLayoutCreate;
+    decltype(&cublasLtMatrixLayoutDestroy) MatrixLayoutDestroy;
+};
+extern tplr_lt_api tplr_lt;
+// Opens libcublasLt.so.13 once per process; an error says what to install.
+tplr_err tplr_lt_load(void);
+
 // A matmul's shape, types and alignments: the key of the algorithm cache.
 struct tplr_mm_key {
     int ta, tb, M, N, K, lda, ldb, ldc, ab, c;

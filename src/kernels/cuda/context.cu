@@ -59,7 +59,9 @@ tplr_err tplr_cu_create(int device, tplr_cu **out, char *name, size_t name_len)
     /* a blocking stream: it also waits for work on the default stream (cudaMemset in tplr_cu_alloc) */
     if (cudaStreamCreate(&cu->stream) != cudaSuccess)
         e = tplr_fail(TPLR_EIO, "CUDA: cannot create a stream");
-    if (!e && cublasLtCreate(&cu->lt) != CUBLAS_STATUS_SUCCESS)
+    if (!e)
+        e = tplr_lt_load();
+    if (!e && tplr_lt.Create(&cu->lt) != CUBLAS_STATUS_SUCCESS)
         e = tplr_fail(TPLR_EIO, "cuBLASLt: cannot create a handle (is libcublasLt.so.13 on LD_LIBRARY_PATH?)");
     if (!e)
         e = tplr_cu_alloc(&cu->workspace, cu->workspace_bytes, "the cuBLASLt workspace");
@@ -82,7 +84,7 @@ void tplr_cu_free(tplr_cu *cu)
     tplr_cu_release(cu->workspace);
     tplr_cu_release(cu->partials);
     if (cu->lt)
-        cublasLtDestroy(cu->lt);
+        tplr_lt.Destroy(cu->lt);
     if (cu->stream)
         cudaStreamDestroy(cu->stream);
     free(cu);

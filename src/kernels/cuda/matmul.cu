@@ -20,7 +20,7 @@ static uint32_t alignment(const void *p)
 
 static tplr_err lt_fail(cublasStatus_t s, const char *what)
 {
-    return tplr_fail(TPLR_EIO, "cuBLASLt: %s failed (status %d: %s)", what, (int)s, cublasLtGetStatusString(s));
+    return tplr_fail(TPLR_EIO, "cuBLASLt: %s failed (status %d: %s)", what, (int)s, tplr_lt.GetStatusString(s));
 }
 
 #define LT_TRY(call, what)                          \
@@ -52,12 +52,12 @@ tplr_err tplr_cu_matmul(tplr_cu *cu, int trans_a, int trans_b, int M, int N, int
     uint64_t r2 = trans_a ? (uint64_t)M : (uint64_t)K, c2 = trans_a ? (uint64_t)K : (uint64_t)M;
     uint32_t al1 = alignment(B), al2 = alignment(A), alc = alignment(Cm);
     // fp32 inputs: plain fp32 compute (no TF32), to match the CPU engine
-    LT_TRY(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "creating a matmul descriptor");
-    LT_TRY(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &op1, sizeof op1), "setting op(A)");
-    LT_TRY(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &op2, sizeof op2), "setting op(B)");
-    LT_TRY(cublasLtMatrixLayoutCreate(&la, cuda_type(ab), r1, c1, ldb), "creating A's layout");
-    LT_TRY(cublasLtMatrixLayoutCreate(&lb, cuda_type(ab), r2, c2, lda), "creating B's layout");
-    LT_TRY(cublasLtMatrixLayoutCreate(&lc, cuda_type(c), (uint64_t)N, (uint64_t)M, ldc), "creating C's layout");
+    LT_TRY(tplr_lt.MatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "creating a matmul descriptor");
+    LT_TRY(tplr_lt.MatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &op1, sizeof op1), "setting op(A)");
+    LT_TRY(tplr_lt.MatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &op2, sizeof op2), "setting op(B)");
+    LT_TRY(tplr_lt.MatrixLayoutCreate(&la, cuda_type(ab), r1, c1, ldb), "creating A's layout");
+    LT_TRY(tplr_lt.MatrixLayoutCreate(&lb, cuda_type(ab), r2, c2, lda), "creating B's layout");
+    LT_TRY(tplr_lt.MatrixLayoutCreate(&lc, cuda_type(c), (uint64_t)N, (uint64_t)M, ldc), "creating C's layout");
     tplr_mm_key key;
     memset(&key, 0, sizeof key); // no padding bytes left undefined for memcmp
     key.ta = trans_a, key.tb = trans_b, key.M = M, key.N = N, key.K = K, key.lda = lda, key.ldb = ldb;
@@ -67,18 +67,18 @@ tplr_err tplr_cu_matmul(tplr_cu *cu, int trans_a, int trans_b, int M, int N, int
             heur.algo = cu->mm_algos[i];
             goto run;
         }
-    LT_TRY(cublasLtMatmulPreferenceCreate(&pref), "creating a preference");
-    LT_TRY(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &cu->workspace_bytes,
+    LT_TRY(tplr_lt.MatmulPreferenceCreate(&pref), "creating a preference");
+    LT_TRY(tplr_lt.MatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &cu->workspace_bytes,
                                                 sizeof cu->workspace_bytes), "setting the workspace size");
-    LT_TRY(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al1, sizeof al1),
+    LT_TRY(tplr_lt.MatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al1, sizeof al1),
            "setting A's alignment");
-    LT_TRY(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al2, sizeof al2),
+    LT_TRY(tplr_lt.MatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al2, sizeof al2),
            "setting B's alignment");
-    LT_TRY(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &alc, sizeof alc),
+    LT_TRY(tplr_lt.MatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &alc, sizeof alc),
            "setting C's alignment");
-    LT_TRY(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &alc, sizeof alc),
+    LT_TRY(tplr_lt.MatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &alc, sizeof alc),
            "setting D's alignment");
-    LT_TRY(cublasLtMatmulAlgoGetHeuristic(cu->lt, desc, la, lb, lc, lc, pref, 1, &heur, &found),
+    LT_TRY(tplr_lt.MatmulAlgoGetHeuristic(cu->lt, desc, la, lb, lc, lc, pref, 1, &heur, &found),
            "choosing a matmul algorithm");
     if (found < 1) {
         e = tplr_fail(TPLR_EINVAL, "cuBLASLt has no algorithm for a %s matmul M=%d N=%d K=%d (lda %d ldb %d ldc %d)",
@@ -90,14 +90,14 @@ tplr_err tplr_cu_matmul(tplr_cu *cu, int trans_a, int trans_b, int M, int N, int
         cu->mm_algos[cu->mm_cached++] = heur.algo;
     }
 run:
-    LT_TRY(cublasLtMatmul(cu->lt, desc, &alpha, B, la, A, lb, &beta, Cm, lc, Cm, lc, &heur.algo, cu->workspace,
+    LT_TRY(tplr_lt.Matmul(cu->lt, desc, &alpha, B, la, A, lb, &beta, Cm, lc, Cm, lc, &heur.algo, cu->workspace,
                           cu->workspace_bytes, cu->stream), "matmul");
     e = tplr_cu_after(cu, "matmul");
 done:
-    if (pref) cublasLtMatmulPreferenceDestroy(pref);
-    if (lc) cublasLtMatrixLayoutDestroy(lc);
-    if (lb) cublasLtMatrixLayoutDestroy(lb);
-    if (la) cublasLtMatrixLayoutDestroy(la);
-    if (desc) cublasLtMatmulDescDestroy(desc);
+    if (pref) tplr_lt.MatmulPreferenceDestroy(pref);
+    if (lc) tplr_lt.MatrixLayoutDestroy(lc);
+    if (lb) tplr_lt.MatrixLayoutDestroy(lb);
+    if (la) tplr_lt.MatrixLayoutDestroy(la);
+    if (desc) tplr_lt.MatmulDescDestroy(desc);
     return e;
 }
