@@ -16,9 +16,6 @@
 typedef enum tplr_device { TPLR_DEVICE_CPU = 0, TPLR_DEVICE_CUDA = 1 } tplr_device;
 typedef enum tplr_precision { TPLR_PRECISION_FP32 = 0, TPLR_PRECISION_BF16 = 1 } tplr_precision;
 
-/* 1 when this build has the CUDA backend. */
-int tplr_have_cuda(void);
-
 typedef struct tplr_train_opts {
     const char *data_path;  /* any format tplr_samples_open reads */
     const char *split;      /* shard folders: train (default) or val */

@@ -5,6 +5,7 @@
 #include "args.h"
 #include "commands.h"
 #include "tplr/checkpoint.h"
+#include "tplr/cuda_plugin.h"
 #include "tplr/kernels.h"
 #include "tplr/profile.h"
 #include "tplr/trainer.h"
@@ -67,8 +68,9 @@ static tplr_err parse_device(const char *dev, const char *prec, tplr_device *dev
         *device = TPLR_DEVICE_CUDA;
     else
         return tplr_fail(TPLR_EINVAL, "--device must be cpu or cuda (got %s)", dev);
-    if (*device == TPLR_DEVICE_CUDA && !tplr_have_cuda())
-        return tplr_fail(TPLR_EINVAL, "this tplr was built without CUDA: install nvcc and rebuild (or use --device cpu)");
+    const tplr_cuda_plugin *plugin; /* fails early, before any file is read, where it cannot load */
+    if (*device == TPLR_DEVICE_CUDA)
+        TPLR_TRY(tplr_cuda_plugin_load(&plugin));
     if (!prec)
         *precision = *device == TPLR_DEVICE_CUDA ? TPLR_PRECISION_BF16 : TPLR_PRECISION_FP32;
     else if (!strcmp(prec, "fp32"))

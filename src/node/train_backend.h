@@ -1,5 +1,6 @@
 /* The training loop's backend switch: where forward/backward, clipping and
- * AdamW run (the CPU engine, or the CUDA backend when built), and the
+ * AdamW run (the CPU engine, or the CUDA backend: libtplr_cuda.so, opened
+ * with dlopen, tplr/cuda_plugin.h), and the
  * transfers a checkpoint needs. One loop (trainer.c) drives either. */
 #ifndef TPLR_NODE_TRAIN_BACKEND_H
 #define TPLR_NODE_TRAIN_BACKEND_H
@@ -7,12 +8,14 @@
 #include "tplr/trainer.h"
 
 typedef struct tplr_cuda_model tplr_cuda_model;
+typedef struct tplr_cuda_plugin tplr_cuda_plugin;
 
 typedef struct train_backend {
     tplr_device device;
     tplr_model *m;        /* host model: the weights a checkpoint saves */
     tplr_adamw *opt;      /* hparams and step; moments on the host (CPU) or copies of the device's */
     tplr_acts *acts;      /* CPU activations */
+    const tplr_cuda_plugin *cuda; /* CUDA: the plugin's functions (NULL on CPU) */
     tplr_cuda_model *gpu; /* CUDA: the device model (NULL on CPU) */
     size_t bytes_acts;
 } train_backend;
