@@ -3,7 +3,7 @@
 # which has nvcc, PyTorch and the CUDA libraries but not our Debian libraries)
 # needs to check the CUDA backend: builds tplr with TPLR_CUDA=ON (portable,
 # no -march=native) into build-gpu/, then packs the tplr binary, the CUDA
-# test binary, every shared library they need that is not part of the base
+# plugin libtplr_cuda.so (beside tplr), the CUDA test binary, every shared library they need that is not part of the base
 # system or of CUDA (OpenBLAS, gfortran, sodium, jansson, sqlite, curl and its
 # dependencies, cmocka, ...), and synthetic training rows into
 # .gpu/bundle.tar.xz (ignored by git; carried with carry [".gpu"]).
@@ -14,13 +14,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=${GPU_BUILD:-build-gpu}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTPLR_CUDA=ON -DTPLR_NATIVE=OFF >/dev/null
-cmake --build "$build" -j "$(nproc)" --target tplr test_cuda_kernels
+cmake --build "$build" -j "$(nproc)" --target tplr tplr_cuda test_cuda_kernels
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/tplr-gpu-bundle-XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/gpu/bin" "$stage/gpu/lib" "$stage/gpu/data"
-cp "$build/tplr" "$build/tests/test_cuda_kernels" "$stage/gpu/bin/"
-strip "$stage/gpu/bin/"*
+# the CUDA plugin beside tplr, where `tplr train --device cuda` opens it
+cp "$build/tplr" "$build/libtplr_cuda.so" "$build/tests/test_cuda_kernels" "$stage/gpu/bin/"
+strip "$stage/gpu/bin/tplr" "$stage/gpu/bin/test_cuda_kernels"
+strip --strip-unneeded "$stage/gpu/bin/libtplr_cuda.so"
 # Libraries: everything ldd resolves, except the C library's own, the GPU
 # driver's and CUDA's (the GPU machine has those, in its versions).
 skip='^(libc|libm|libdl|libpthread|librt|libresolv|ld-linux-x86-64|libcuda|libcublas|libcublasLt|libcudart|libstdc\+\+|libgcc_s)\.so'

@@ -2,7 +2,8 @@
 # The CUDA backend's checks on a GPU machine, in one call of the device tool
 # (after scripts/gpu_bundle.sh here):
 #   run(command="bash scripts/gpu_check.sh", carry=[".gpu"], timeout_s=540)
-# Unpacks .gpu/bundle.tar.xz, then: nvidia-smi; test_cuda_kernels (every
+# Unpacks .gpu/bundle.tar.xz (tplr and its CUDA plugin libtplr_cuda.so), then:
+# nvidia-smi; test_cuda_kernels (every
 # kernel against the CPU kernel, the tiny model against the CPU engine,
 # determinism, and the committed PyTorch golden files); the same golden files
 # made again by tests/reference/llama_ref.py with PyTorch on the GPU;
@@ -32,7 +33,9 @@ status=0
 step() { echo; echo "=== $* ($(date -u +%T))"; }
 step "bundle $(cat "$g/COMMIT"), tree $(git rev-parse HEAD 2>/dev/null || echo '?'); cuBLASLt from ${cublas:-nowhere}"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv || true
-if ldd "$g/bin/tplr" | grep "not found"; then echo "gpu_check: missing libraries (above)"; exit 1; fi
+if ldd "$g/bin/tplr" "$g/bin/libtplr_cuda.so" | grep "not found"; then echo "gpu_check: missing libraries (above)"; exit 1; fi
+# tplr links no CUDA library: the backend is the plugin beside it (docs/engine.md)
+if ldd "$g/bin/tplr" | grep -Ei "cuda|cublas"; then echo "gpu_check: tplr links a CUDA library (above)"; status=1; fi
 
 step "test_cuda_kernels against the CPU engine and the committed PyTorch golden files"
 TPLR_GOLDEN_DIR="$root/tests/reference/golden" timeout 180 "$g/bin/test_cuda_kernels" || status=1
