@@ -47,8 +47,11 @@ expect_fail "resume from a model file" "not a tplr training-state file" "$TPLR" 
 # devices: bf16 is a GPU mode; --device cuda without a GPU (or in a build without CUDA) says what to do
 expect_fail "bf16 on the CPU" "fp32 only" "$TPLR" train --model m1 --data train.npy --steps 1 --precision bf16
 expect_fail "unknown device" "must be cpu or cuda" "$TPLR" train --model m1 --data train.npy --steps 1 --device tpu
+# (in a CUDA build the plugin beside tplr loads, every symbol resolved, and finds no device)
 if ! nvidia-smi -L >/dev/null 2>&1; then
-  expect_fail "cuda without a GPU" "CUDA" "$TPLR" train --model m1 --data train.npy --steps 1 --device cuda
+  if [ -e "$(dirname "$TPLR")/libtplr_cuda.so" ]; then needle="no CUDA device"; else needle="built without CUDA"; fi
+  expect_fail "cuda without a GPU" "$needle" env -u TPLR_CUDA_PLUGIN "$TPLR" train --model m1 --data train.npy \
+    --steps 1 --device cuda
 fi
 
 # Ctrl-C saves the state; resuming finishes the very same run
