@@ -11,8 +11,11 @@ if(NOT TPLR_CUDA MATCHES "^(AUTO|ON|OFF)$")
   message(FATAL_ERROR "TPLR_CUDA must be AUTO, ON or OFF (got ${TPLR_CUDA})")
 endif()
 if(NOT TPLR_CUDA STREQUAL "OFF")
-  # The toolkit's usual place, for shells whose PATH lacks it.
-  if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX} AND EXISTS /usr/local/cuda/bin/nvcc)
+  # ON also looks in the toolkit's usual place, for shells whose PATH lacks
+  # it; AUTO goes by PATH (or $CUDACXX) alone, so a PATH without nvcc builds
+  # the CPU engine only.
+  if(TPLR_CUDA STREQUAL "ON" AND NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX}
+     AND EXISTS /usr/local/cuda/bin/nvcc)
     set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
   endif()
   include(CheckLanguage)
