@@ -2,7 +2,7 @@
  * moments, bf16 weight copies and activations in device memory, allocated
  * once at create (nothing is allocated inside a step), and the forward and
  * backward passes of src/model/forward.c call for call on the kernels of
- * tplr/kernels_cuda.h. Built only with the CUDA backend (TPLR_HAVE_CUDA).
+ * tplr/kernels_cuda.h. Built into the CUDA plugin (tplr/cuda_plugin.h).
  *
  * Precision: fp32 runs every op in fp32 (checked against the CPU engine);
  * bf16 keeps activations and a bf16 copy of the weights for the products,

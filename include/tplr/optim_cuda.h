@@ -1,4 +1,4 @@
-/* The inner optimizer on the GPU (built only with the CUDA backend):
+/* The inner optimizer on the GPU (part of the CUDA plugin, tplr/cuda_plugin.h):
  * tplr_clip_grad_norm and tplr_adamw_step on a tplr_cuda_model, whose
  * moments live on the device (the tplr_adamw keeps the hparams and the step). */
 #ifndef TPLR_OPTIM_CUDA_H
