@@ -22,9 +22,10 @@ build: configure
 test: setup build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+# Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (CPU engine
+# only: the CUDA backend is checked on a GPU, scripts/gpu_check.sh).
 test-asan: setup
-	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTPLR_SANITIZE=ON
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTPLR_SANITIZE=ON -DTPLR_CUDA=OFF
 	cmake --build $(BUILD)-asan -j $(JOBS)
 	cd $(BUILD)-asan && ctest --output-on-failure -L unit -j $(JOBS)
 

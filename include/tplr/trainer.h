@@ -11,6 +11,11 @@
 
 #define TPLR_TRAIN_STATE_FILE "train_state.safetensors"
 
+/* Where the steps run: the CPU engine (fp32), or the CUDA backend (fp32 to
+ * check it against the CPU, bf16 to be fast) when this build has it. */
+typedef enum tplr_device { TPLR_DEVICE_CPU = 0, TPLR_DEVICE_CUDA = 1 } tplr_device;
+typedef enum tplr_precision { TPLR_PRECISION_FP32 = 0, TPLR_PRECISION_BF16 = 1 } tplr_precision;
+
 typedef struct tplr_train_opts {
     const char *data_path;  /* any format tplr_samples_open reads */
     const char *split;      /* shard folders: train (default) or val */
@@ -26,6 +31,8 @@ typedef struct tplr_train_opts {
     const char *resume_path;
     int64_t save_every;     /* also save every N steps (0: at the end and on Ctrl-C only) */
     int quiet;              /* no progress line */
+    tplr_device device;     /* CPU (default) or CUDA */
+    tplr_precision precision; /* CUDA only; the CPU engine is fp32 */
 } tplr_train_opts;
 
 typedef struct tplr_train_summary {
@@ -36,6 +43,8 @@ typedef struct tplr_train_summary {
     double flops_per_token;
     size_t bytes_params, bytes_grads, bytes_moments, bytes_acts;
     long peak_rss_kb;
+    size_t gpu_peak_bytes;  /* device memory in use at its highest (CUDA runs) */
+    char device_name[128];  /* "cpu" or the GPU's name */
     int interrupted;
 } tplr_train_summary;
 

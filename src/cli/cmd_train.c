@@ -5,12 +5,13 @@
 #include "args.h"
 #include "commands.h"
 #include "tplr/checkpoint.h"
+#include "tplr/cuda_plugin.h"
 #include "tplr/kernels.h"
 #include "tplr/profile.h"
 #include "tplr/trainer.h"
 
 typedef struct train_args {
-    const char *model, *data, *out, *log, *resume, *order, *split;
+    const char *model, *data, *out, *log, *resume, *order, *split, *device, *precision;
     int64_t steps, warmup, t_max, save_every;
     int batch, seq, threads, quiet, json, profile, keep_eos, eos;
     uint64_t seed;
@@ -45,20 +46,48 @@ static void print_summary(const tplr_model *m, const tplr_train_summary *s, int 
             "memory %.1f MiB planned, peak RSS %.1f MiB%s\n",
             (long long)done, (long long)s->steps_done, s->seconds, s->final_loss, s->tok_s, gflops,
             (double)total / 1048576.0, (double)s->peak_rss_kb / 1024.0, s->interrupted ? " (interrupted)" : "");
+    if (s->gpu_peak_bytes)
+        fprintf(stderr, "device %s: peak device memory %.1f MiB\n", s->device_name,
+                (double)s->gpu_peak_bytes / 1048576.0);
     if (!json)
         return;
     printf("{\"steps_run\":%lld,\"step\":%lld,\"final_loss\":%.6f,\"seconds\":%.3f,\"tok_s\":%.1f,"
            "\"gflops\":%.2f,\"flops_per_token\":%.0f,\"params\":%zu,\"bytes\":{\"params\":%zu,\"grads\":%zu,"
-           "\"moments\":%zu,\"activations\":%zu,\"total\":%zu},\"peak_rss_bytes\":%ld,\"interrupted\":%s}\n",
+           "\"moments\":%zu,\"activations\":%zu,\"total\":%zu},\"peak_rss_bytes\":%ld,\"device\":\"%s\","
+           "\"gpu_peak_bytes\":%zu,\"interrupted\":%s}\n",
            (long long)done, (long long)s->steps_done, s->final_loss, s->seconds, s->tok_s, gflops,
            s->flops_per_token, m->n_params, s->bytes_params, s->bytes_grads, s->bytes_moments, s->bytes_acts,
-           total, s->peak_rss_kb * 1024L, s->interrupted ? "true" : "false");
+           total, s->peak_rss_kb * 1024L, s->device_name, s->gpu_peak_bytes, s->interrupted ? "true" : "false");
+}
+
+static tplr_err parse_device(const char *dev, const char *prec, tplr_device *device, tplr_precision *precision)
+{
+    if (!strcmp(dev, "cpu"))
+        *device = TPLR_DEVICE_CPU;
+    else if (!strcmp(dev, "cuda"))
+        *device = TPLR_DEVICE_CUDA;
+    else
+        return tplr_fail(TPLR_EINVAL, "--device must be cpu or cuda (got %s)", dev);
+    const tplr_cuda_plugin *plugin; /* fails early, before any file is read, where it cannot load */
+    if (*device == TPLR_DEVICE_CUDA)
+        TPLR_TRY(tplr_cuda_plugin_load(&plugin));
+    if (!prec)
+        *precision = *device == TPLR_DEVICE_CUDA ? TPLR_PRECISION_BF16 : TPLR_PRECISION_FP32;
+    else if (!strcmp(prec, "fp32"))
+        *precision = TPLR_PRECISION_FP32;
+    else if (!strcmp(prec, "bf16"))
+        *precision = TPLR_PRECISION_BF16;
+    else
+        return tplr_fail(TPLR_EINVAL, "--precision must be fp32 or bf16 (got %s)", prec);
+    if (*device == TPLR_DEVICE_CPU && *precision != TPLR_PRECISION_FP32)
+        return tplr_fail(TPLR_EINVAL, "the CPU engine computes in fp32 only: use --precision fp32 or --device cuda");
+    return TPLR_OK;
 }
 
 int cmd_train(int argc, char **argv)
 {
     tplr_adamw_hparams d = tplr_adamw_defaults();
-    train_args a = {.order = "sequential", .split = "train", .eos = -1, .batch = 8, .threads = cli_default_threads(), .warmup = -1,
+    train_args a = {.order = "sequential", .device = "cpu", .split = "train", .eos = -1, .batch = 8, .threads = cli_default_threads(), .warmup = -1,
                     .t_max = -1, .lr = d.lr, .beta1 = d.beta1, .beta2 = d.beta2, .eps = d.eps,
                     .wd = d.weight_decay, .clip = d.clip, .eta_min = d.eta_min_factor, .steps = -1};
     cli_opt opts[] = {
@@ -81,6 +110,8 @@ int cmd_train(int argc, char **argv)
         {"eps", OPT_DOUBLE, &a.eps, "X", "AdamW epsilon (default 1e-8)", 0, 0},
         {"clip", OPT_DOUBLE, &a.clip, "X", "max global gradient norm, 0 for none (default 1.0)", 0, 0},
         {"threads", OPT_INT, &a.threads, "N", "CPU threads (default: all)", 0, 0},
+        {"device", OPT_STR, &a.device, "DEV", "cpu (default) or cuda (the first GPU; needs a build with CUDA)", 0, 0},
+        {"precision", OPT_STR, &a.precision, "P", "fp32 or bf16 (default: fp32 on cpu, bf16 on cuda; cpu is fp32 only)", 0, 0},
         {"order", OPT_STR, &a.order, "KIND", "sequential (step i uses rows i*B..i*B+B-1) or shuffled", 0, 0},
         {"seed", OPT_U64, &a.seed, "N", "shuffle seed (default 0)", 0, 0},
         {"out", OPT_STR, &a.out, "DIR", "write the checkpoint and training state here", 0, 0},
@@ -105,6 +136,10 @@ int cmd_train(int argc, char **argv)
         return cli_fail("--threads must be at least 1");
     tplr_k_set_threads(a.threads);
     tplr_prof_enable(a.profile);
+    tplr_device device = TPLR_DEVICE_CPU;
+    tplr_precision precision = TPLR_PRECISION_FP32;
+    if (parse_device(a.device, a.precision, &device, &precision))
+        return cli_fail(tplr_errmsg());
 
     tplr_model *m = NULL;
     if (a.resume) {
@@ -135,7 +170,7 @@ int cmd_train(int argc, char **argv)
     }
     tplr_train_opts o = {.data_path = a.data, .split = a.split, .mask_eos = !a.keep_eos, .eos = a.eos, .batch = a.batch, .seq = a.seq, .steps = a.steps, .seed = a.seed,
                          .out_dir = a.out, .log_path = a.log, .resume_path = a.resume,
-                         .save_every = a.save_every, .quiet = a.quiet};
+                         .save_every = a.save_every, .quiet = a.quiet, .device = device, .precision = precision};
     o.hp = (tplr_adamw_hparams){.lr = a.lr, .beta1 = a.beta1, .beta2 = a.beta2, .eps = a.eps,
                                 .weight_decay = a.wd, .clip = a.clip, .eta_min_factor = a.eta_min};
     o.hp.warmup_steps = a.warmup >= 0 ? a.warmup : (a.steps / 10 < 1500 ? a.steps / 10 : 1500);

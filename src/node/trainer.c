@@ -13,6 +13,7 @@
 #include "tplr/signals.h"
 #include "tplr/timeutil.h"
 #include "tplr/trainer.h"
+#include "train_backend.h"
 
 static long peak_rss_kb(void)
 {
@@ -30,11 +31,13 @@ static tplr_train_state_info state_info(const tplr_model *m, const tplr_train_op
     return i;
 }
 
-static tplr_err save_all(const tplr_model *m, const tplr_adamw *opt, const tplr_train_opts *o,
-                         const tplr_samples *rows, int64_t step)
+static tplr_err save_all(train_backend *be, const tplr_train_opts *o, const tplr_samples *rows, int64_t step)
 {
     if (!o->out_dir)
         return TPLR_OK;
+    TPLR_TRY(tb_to_host(be));
+    const tplr_model *m = be->m;
+    const tplr_adamw *opt = be->opt;
     TPLR_TRY(tplr_checkpoint_save(m, o->out_dir));
     char path[4096];
     TPLR_TRY(tplr_path_join(path, sizeof path, o->out_dir, TPLR_TRAIN_STATE_FILE));
@@ -77,16 +80,14 @@ static tplr_err check_resume(const tplr_train_opts *o, const tplr_samples *data,
 }
 
 typedef struct run_buffers {
-    tplr_acts *acts;
-    tplr_adamw *opt;
+    train_backend be;
     int32_t *inputs, *targets;
     FILE *log;
 } run_buffers;
 
 static void free_buffers(run_buffers *b)
 {
-    tplr_acts_free(b->acts);
-    tplr_adamw_free(b->opt);
+    tb_close(&b->be);
     free(b->inputs);
     free(b->targets);
     if (b->log)
@@ -97,8 +98,7 @@ static tplr_err open_buffers(tplr_model *m, const tplr_train_opts *o, run_buffer
 {
     memset(b, 0, sizeof *b);
     size_t n = (size_t)o->batch * (size_t)o->seq;
-    TPLR_TRY(tplr_acts_create(m, o->batch, o->seq, &b->acts));
-    TPLR_TRY(tplr_adamw_create(m, &o->hp, &b->opt));
+    TPLR_TRY(tb_open(&b->be, m, o));
     b->inputs = malloc(sizeof(int32_t) * n);
     b->targets = malloc(sizeof(int32_t) * n);
     if (!b->inputs || !b->targets)
@@ -111,7 +111,7 @@ static tplr_err open_buffers(tplr_model *m, const tplr_train_opts *o, run_buffer
     return TPLR_OK;
 }
 
-static tplr_err run_steps(tplr_model *m, const tplr_train_opts *o, tplr_samples *rows,
+static tplr_err run_steps(const tplr_train_opts *o, tplr_samples *rows,
                           tplr_row_order *order, run_buffers *b, int64_t start, tplr_train_summary *s)
 {
     size_t tokens = (size_t)o->batch * (size_t)o->seq;
@@ -122,10 +122,9 @@ static tplr_err run_steps(tplr_model *m, const tplr_train_opts *o, tplr_samples 
     for (int64_t step = start; step < o->steps; step++) {
         double t0 = tplr_now();
         TPLR_PROF(TPLR_PH_DATA, tplr_batch_fill(rows, order, step, o->batch, b->inputs, b->targets));
-        TPLR_PROF(TPLR_PH_CLIP, tplr_model_zero_grads(m));
-        float loss = tplr_model_forward_backward(m, b->acts, b->inputs, b->targets, 1.0f, NULL);
+        float loss;
         double norm;
-        TPLR_PROF(TPLR_PH_CLIP, norm = tplr_clip_grad_norm(m, o->hp.clip));
+        TPLR_TRY(tb_grad(&b->be, b->inputs, b->targets, o->hp.clip, &loss, &norm));
         if (!isfinite(loss) || !isfinite(norm)) {
             if (!o->quiet)
                 tplr_progress_finish(&prog);
@@ -137,7 +136,7 @@ static tplr_err run_steps(tplr_model *m, const tplr_train_opts *o, tplr_samples 
                              o->out_dir ? o->out_dir : "");
         }
         double lr = tplr_lr_at(&o->hp, step);
-        TPLR_PROF(TPLR_PH_OPTIM, tplr_adamw_step(b->opt, m, lr));
+        TPLR_TRY(tb_update(&b->be, lr));
         double dt = tplr_now() - t0;
         if (step == start) {
             t_after_first = tplr_now();
@@ -157,7 +156,7 @@ static tplr_err run_steps(tplr_model *m, const tplr_train_opts *o, tplr_samples 
         }
         int stop = tplr_stop_requested();
         if (stop || (o->save_every > 0 && (step + 1) % o->save_every == 0 && step + 1 < o->steps))
-            TPLR_TRY(save_all(m, b->opt, o, rows, step + 1));
+            TPLR_TRY(save_all(&b->be, o, rows, step + 1));
         if (stop) {
             s->interrupted = 1;
             break;
@@ -198,7 +197,9 @@ tplr_err tplr_train(tplr_model *m, const tplr_train_opts *o, tplr_train_summary 
     if (!e)
         e = open_buffers(m, &opts, &b);
     if (!e && opts.resume_path)
-        e = tplr_train_state_load(opts.resume_path, m, b.opt);
+        e = tplr_train_state_load(opts.resume_path, m, b.be.opt);
+    if (!e && opts.resume_path)
+        e = tb_state_loaded(&b.be);
     if (!e)
         e = tplr_row_order_init(&order, opts.order, opts.seed, rows.n);
     if (!e) {
@@ -207,13 +208,15 @@ tplr_err tplr_train(tplr_model *m, const tplr_train_opts *o, tplr_train_summary 
         s->flops_per_token = tplr_model_train_flops_per_token(m, opts.seq);
         s->bytes_params = s->bytes_grads = sizeof(float) * m->n_params;
         s->bytes_moments = 2 * sizeof(float) * m->n_params;
-        s->bytes_acts = b.acts->bytes;
+        s->bytes_acts = b.be.bytes_acts;
         tplr_signals_install();
-        e = run_steps(m, &opts, &rows, &order, &b, start, s);
+        e = run_steps(&opts, &rows, &order, &b, start, s);
     }
     if (!e && s->steps_done > start && !s->interrupted)
-        e = save_all(m, b.opt, &opts, &rows, s->steps_done);
+        e = save_all(&b.be, &opts, &rows, s->steps_done);
     s->peak_rss_kb = peak_rss_kb();
+    if (b.be.opt)
+        tb_describe(&b.be, s);
     tplr_row_order_free(&order);
     free_buffers(&b);
     tplr_samples_close(&rows);

@@ -49,6 +49,15 @@ if [ "$(wc -l <full.jsonl)" -eq 8 ] && diff <(sed 's/,"tok_s".*//' full.jsonl) <
 if cmp -s full/model.safetensors part/model.safetensors; then ok "resumed weights are identical"; else bad "resumed weights differ"; fi
 expect_fail "resume with another batch" "differs from the saved run" "$TPLR" train --resume part/train_state.safetensors --data train.npy --batch 2 --steps 9
 expect_fail "resume from a model file" "not a tplr training-state file" "$TPLR" train --resume part/model.safetensors --data train.npy --steps 9
+# devices: bf16 is a GPU mode; --device cuda without a GPU (or in a build without CUDA) says what to do
+expect_fail "bf16 on the CPU" "fp32 only" "$TPLR" train --model m1 --data train.npy --steps 1 --precision bf16
+expect_fail "unknown device" "must be cpu or cuda" "$TPLR" train --model m1 --data train.npy --steps 1 --device tpu
+# (in a CUDA build the plugin beside tplr loads, every symbol resolved, and finds no device)
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  if [ -e "$(dirname "$TPLR")/libtplr_cuda.so" ]; then needle="no CUDA device"; else needle="built without CUDA"; fi
+  expect_fail "cuda without a GPU" "$needle" env -u TPLR_CUDA_PLUGIN "$TPLR" train --model m1 --data train.npy \
+    --steps 1 --device cuda
+fi
 
 # Ctrl-C saves the state; resuming finishes the very same run
 "$TPLR" train --model m1 "${common[@]}" --steps 1500 --out ref --log ref.jsonl >/dev/null 2>&1

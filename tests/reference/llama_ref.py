@@ -9,7 +9,9 @@ gradient, and the losses of N AdamW steps (decay on matrices only, global-norm
 clipping). Everything is written to one safetensors file that the C test
 tests/test_golden_torch.c compares against.
 
-usage: llama_ref.py MODEL_DIR OUT.safetensors [--batch B --seq T --steps N --seed S]
+usage: llama_ref.py MODEL_DIR OUT.safetensors [--batch B --seq T --steps N --seed S --device cpu|cuda]
+(--device cuda computes the same golden in fp32 on a GPU, without TF32, for
+the CUDA backend's test: TPLR_GOLDEN_DIR=... test_cuda_kernels)
 """
 import argparse
 import hashlib
@@ -65,9 +67,9 @@ class Llama(torch.nn.Module):
         C, H, KV = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"]
         hd = C // H
         eps = c["rms_norm_eps"]
-        cos, sin = self.rope(T, hd)
         x = self.w("model.embed_tokens.weight")[ids]
-        mask = torch.full((T, T), float("-inf")).triu(1)
+        cos, sin = (t.to(x.device) for t in self.rope(T, hd))
+        mask = torch.full((T, T), float("-inf"), device=x.device).triu(1)
         for i in range(c["num_hidden_layers"]):
             p = f"model.layers.{i}."
             h = self.rmsnorm(x, self.w(p + "input_layernorm.weight"), eps)
@@ -102,7 +104,9 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--weight-decay", type=float, default=0.1)
     ap.add_argument("--clip", type=float, default=1.0)
+    ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
+    torch.backends.cuda.matmul.allow_tf32 = False
 
     torch.set_num_threads(1)
     with open(os.path.join(args.model_dir, "config.json")) as f:
@@ -111,7 +115,7 @@ def main():
     weights, _ = st_io.load(wpath)
     with open(wpath, "rb") as f:
         model_sha = hashlib.sha256(f.read()).hexdigest()
-    model = Llama(cfg, weights)
+    model = Llama(cfg, weights).to(args.device)
 
     rng = np.random.RandomState(args.seed)
     V = cfg["vocab_size"]
@@ -119,16 +123,16 @@ def main():
     targets = rng.randint(0, V, size=(args.batch, args.seq)).astype(np.int32)
     targets[0, :3] = -100  # ignored positions
     targets[-1, -1] = -100
-    ids = torch.from_numpy(inputs).long()
-    tg = torch.from_numpy(targets).long()
+    ids = torch.from_numpy(inputs).long().to(args.device)
+    tg = torch.from_numpy(targets).long().to(args.device)
 
     logits = model(ids)
     loss = F.cross_entropy(logits.reshape(-1, V), tg.reshape(-1), ignore_index=-100)
     loss.backward()
-    out = [("inputs", inputs), ("targets", targets), ("logits", logits.detach().numpy()),
+    out = [("inputs", inputs), ("targets", targets), ("logits", logits.detach().cpu().numpy()),
            ("loss", np.array([loss.item()], dtype=np.float32))]
     for n, p in model.named():
-        out.append(("grad." + n, p.grad.numpy().copy()))
+        out.append(("grad." + n, p.grad.cpu().numpy().copy()))
 
     decay = [p for n, p in model.named() if p.dim() >= 2]
     no_decay = [p for n, p in model.named() if p.dim() < 2]
