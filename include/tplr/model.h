@@ -98,6 +98,10 @@ void tplr_model_zero_grads(tplr_model *m);
  * current thread count. */
 tplr_err tplr_acts_create(const tplr_model *m, int B, int T, tplr_acts **out);
 void tplr_acts_free(tplr_acts *a);
+/* Rows of logits the fused classifier computes at once: at most max_elems
+ * logits, at least 64 rows (so its matrix products stay efficient), all M
+ * rows when they fit. */
+int tplr_classifier_chunk_rows(size_t M, int V, size_t max_elems);
 /* Bytes tplr_acts_create would allocate. */
 size_t tplr_acts_bytes(const tplr_model *m, int B, int T, int n_threads);
 

@@ -6,15 +6,16 @@
 #include "tplr/mem.h"
 #include "tplr/model.h"
 
-/* Rows of logits computed at once by the fused classifier: about 16 MiB,
- * at least 64 rows so the matrix products stay efficient. */
-static int classifier_chunk_rows(size_t M, int V)
+int tplr_classifier_chunk_rows(size_t M, int V, size_t max_elems)
 {
-    size_t r = ((size_t)1 << 22) / (size_t)V;
+    size_t r = max_elems / (size_t)V;
     if (r < 64)
         r = 64;
     return (int)(r < M ? r : M);
 }
+
+/* The CPU classifier's chunk: about 16 MiB of logits. */
+static int classifier_chunk_rows(size_t M, int V) { return tplr_classifier_chunk_rows(M, V, (size_t)1 << 22); }
 
 typedef struct acts_plan {
     size_t resid, ln1, rstd1, qkv, lse, attn, mid, ln2, rstd2, gu, act, lnf, rstdf;

@@ -5,13 +5,7 @@
 #include "tplr/model_cuda.h"
 
 /* Rows of logits per classifier chunk: up to 256 Mi elements, all rows when they fit. */
-static int chunk_rows(size_t M, int V)
-{
-    size_t r = ((size_t)1 << 28) / (size_t)V;
-    if (r < 64)
-        r = 64;
-    return (int)(r < M ? r : M);
-}
+static int chunk_rows(size_t M, int V) { return tplr_classifier_chunk_rows(M, V, (size_t)1 << 28); }
 
 typedef struct dev_plan {
     size_t resid, ln1, qkv, attn, mid, ln2, gu, act, lnf, dact, dres, dln, dbig, logits;

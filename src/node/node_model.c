@@ -217,16 +217,21 @@ static tplr_err fetch_to_dir(tplr_node *n, tplr_store *s, const char *key, const
     return TPLR_OK;
 }
 
+/* The model's weights from a safetensors file (names and shapes checked). */
+static tplr_err read_weights(tplr_node *n, const char *path)
+{
+    tplr_safetensors st;
+    TPLR_TRY(tplr_st_open(path, &st));
+    tplr_err e = tplr_model_st_load(n->model, &st, "", n->model->params, 0);
+    tplr_st_close(&st);
+    return e;
+}
+
 tplr_err tplr_node_load_init_model(tplr_node *n)
 {
     char path[4096];
     TPLR_TRY(tplr_path_join(path, sizeof path, n->cfg->init_model, TPLR_CKPT_WEIGHTS));
-    tplr_safetensors st;
-    tplr_err e = tplr_st_open(path, &st);
-    if (!e) {
-        e = tplr_model_st_load(n->model, &st, "", n->model->params, 0);
-        tplr_st_close(&st);
-    }
+    tplr_err e = read_weights(n, path);
     if (e)
         return tplr_fail_ctx(e, "init_model %s (a checkpoint folder of the shape of model_preset and model_overrides)",
                              n->cfg->init_model);
@@ -239,10 +244,7 @@ static tplr_err load_checkpoint(tplr_node *n, tplr_store *s, const tplr_ckpt_poi
     TPLR_TRY(tplr_key_checkpoint(key, sizeof key, n->cfg->network_version, (uint64_t)p->latest_window,
                                  TPLR_CKPT_WEIGHTS));
     TPLR_TRY(fetch_to_dir(n, s, key, "catchup.safetensors", path, sizeof path));
-    tplr_safetensors st;
-    TPLR_TRY(tplr_st_open(path, &st));
-    tplr_err e = tplr_model_st_load(n->model, &st, "", n->model->params, 0);
-    tplr_st_close(&st);
+    tplr_err e = read_weights(n, path);
     remove(path);
     TPLR_TRY(e);
     n->model_window = p->latest_window;
