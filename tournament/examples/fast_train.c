@@ -1,19 +1,28 @@
-/* An optimized submission: the reference's arithmetic with less memory
- * traffic and one forward pass fewer.
- *  - AdamW and zeroing the gradients in one pass: the reference runs
- *    tplr_adamw_step (one parallel loop per tensor, reading p, g, m, v) and
- *    then tplr_model_zero_grads (a single-threaded memset of all gradients,
- *    a second trip through memory). Here one parallel loop over the whole
- *    parameter buffer updates p, m, v and clears g while its cache line is
- *    still loaded; the per-tensor scalars (bias corrections, decay) are
- *    computed once per step.
+/* An optimized submission: the reference's arithmetic, with the cores split
+ * by rows of the batch instead of inside every operation, and less memory
+ * traffic.
+ *  - Data parallel over the cores: with W = min(threads, B) workers, worker w
+ *    runs the whole forward and backward pass on its own contiguous share of
+ *    the batch's rows, single-threaded (the engine's OpenMP loops nested in
+ *    this region run on the calling thread, and the OpenMP build of OpenBLAS
+ *    does the same), into its own gradient buffer. The reference instead
+ *    splits each of the step's ~40 operations across the threads: every one
+ *    ends on a barrier, and small matrix products scale poorly over threads.
+ *    Each share's gradient is scaled by its share of the valid targets, so the
+ *    sum of the W buffers is the gradient of the whole batch's mean loss; only
+ *    the order of the additions differs from the reference.
+ *  - AdamW, the sum of the W gradient buffers and zeroing them in one pass:
+ *    the reference runs tplr_adamw_step (one parallel loop per tensor) and then
+ *    tplr_model_zero_grads (a single-threaded memset, a second trip through
+ *    memory). Here one parallel loop over the whole parameter buffer reads
+ *    the W gradients, updates p, m, v and clears the gradients while their
+ *    cache lines are loaded; the per-tensor scalars are computed once a step.
  *  - The final logits from the last training pass: tplr_model_forward_backward
- *    leaves the final norm's output in acts->lnf (the backward pass only
- *    reads it), so the logits are one lm_head product on it, before the
+ *    leaves the final norm's output in acts->lnf (the backward pass only reads
+ *    it), so each worker's logits are one lm_head product on it, before the
  *    update, instead of the reference's whole extra forward pass.
- *  - Rows are split into inputs and targets with two copies each.
- * The update is the same expression as the engine's tplr_k_adamw, element by
- * element, so the weights, loss and logits match the reference's. */
+ * The update is tplr_k_adamw's expression, element by element, so weights,
+ * loss and logits match the reference's up to float rounding. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -21,57 +30,139 @@
 
 #include "tplr/tournament.h"
 
-typedef struct step_buffers {
-    tplr_acts *acts;
-    int32_t *inputs, *targets; /* [B][T] */
-} step_buffers;
+#define MAX_WORKERS 64
 
-static void release(step_buffers *b)
+typedef struct workers {
+    int n;                     /* W */
+    int row0[MAX_WORKERS + 1]; /* worker w takes rows [row0[w], row0[w+1]) */
+    tplr_model view[MAX_WORKERS];  /* the model with worker w's gradient buffer */
+    tplr_acts *acts[MAX_WORKERS];  /* for its rows */
+    float *grads[MAX_WORKERS];     /* grads[0] is the model's own */
+    double loss[MAX_WORKERS];
+    int32_t *inputs, *targets;     /* [B][T] */
+} workers;
+
+static void release(workers *w)
 {
-    tplr_acts_free(b->acts);
-    free(b->inputs);
-    free(b->targets);
+    for (int k = 0; k < w->n; k++) {
+        tplr_acts_free(w->acts[k]);
+        if (k > 0)
+            free(w->grads[k]);
+    }
+    free(w->inputs);
+    free(w->targets);
+}
+
+static tplr_err setup(workers *w, tplr_model *model, int B, int T, int threads)
+{
+    memset(w, 0, sizeof *w);
+    w->n = threads < B ? threads : B;
+    if (w->n > MAX_WORKERS)
+        w->n = MAX_WORKERS;
+    if (w->n < 1)
+        w->n = 1;
+    w->inputs = malloc(sizeof(int32_t) * (size_t)B * T);
+    w->targets = malloc(sizeof(int32_t) * (size_t)B * T);
+    if (!w->inputs || !w->targets)
+        return tplr_fail(TPLR_ENOMEM, "allocating the batch");
+    for (int k = 0; k <= w->n; k++)
+        w->row0[k] = (int)((int64_t)B * k / w->n);
+    for (int k = 0; k < w->n; k++) {
+        w->view[k] = *model;
+        w->grads[k] = model->grads;
+        if (k > 0) {
+            w->grads[k] = calloc(model->n_params, sizeof(float));
+            if (!w->grads[k])
+                return tplr_fail(TPLR_ENOMEM, "allocating worker %d's gradients", k);
+            w->view[k].grads = w->grads[k];
+        }
+        TPLR_TRY(tplr_acts_create(model, w->row0[k + 1] - w->row0[k], T, &w->acts[k]));
+    }
+    return TPLR_OK;
 }
 
 /* inputs = batch[:, :-1], targets = batch[:, 1:]: each a contiguous run of T tokens per row */
-static void split_rows(const int32_t *batch, int B, int S, step_buffers *b)
+static void split_rows(const int32_t *batch, int B, int S, workers *w)
 {
     size_t T = (size_t)S - 1;
     for (int r = 0; r < B; r++) {
-        memcpy(b->inputs + r * T, batch + (size_t)r * S, T * sizeof(int32_t));
-        memcpy(b->targets + r * T, batch + (size_t)r * S + 1, T * sizeof(int32_t));
+        memcpy(w->inputs + r * T, batch + (size_t)r * S, T * sizeof(int32_t));
+        memcpy(w->targets + r * T, batch + (size_t)r * S + 1, T * sizeof(int32_t));
     }
 }
 
-/* One AdamW step over [i0, i1) of the buffers with a tensor's decay, then g = 0 there:
- * tplr_k_adamw's arithmetic (PyTorch's formulation), one pass over memory. */
-static void adamw_zero_range(float *p, float *g, float *m, float *v, size_t i0, size_t i1, float decay,
-                             float neg_step_size, float bc2_sqrt, float b1, float b2, float one_minus_b1,
-                             float one_minus_b2, float epsf)
+static int64_t count_valid(const int32_t *targets, size_t n)
 {
-    for (size_t i = i0; i < i1; i++) {
-        float gi = g[i];
-        float mi = m[i] * b1 + one_minus_b1 * gi;
-        float vi = v[i] * b2 + one_minus_b2 * gi * gi;
+    int64_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += targets[i] != -100;
+    return c;
+}
+
+/* Worker k's forward and backward on its rows (and, on the last step, their
+ * logits); its loss weighted by its share of the valid targets. */
+static void run_worker(workers *w, int k, int T, int64_t n_valid_all, int last, tplr_inner_steps_result *result)
+{
+    tplr_model *m = &w->view[k];
+    size_t off = (size_t)w->row0[k] * (size_t)T, n_tok = (size_t)(w->row0[k + 1] - w->row0[k]) * (size_t)T;
+    int64_t mine = count_valid(w->targets + off, n_tok);
+    float scale = n_valid_all > 0 ? (float)((double)mine / (double)n_valid_all) : 1.0f;
+    float loss = tplr_model_forward_backward(m, w->acts[k], w->inputs + off, w->targets + off, scale, NULL);
+    w->loss[k] = n_valid_all > 0 ? (double)loss * (double)mine / (double)n_valid_all : (double)loss / w->n;
+    if (last) { /* lnf · lm_headᵀ, weights before the update */
+        int C = m->cfg.hidden, V = m->cfg.vocab;
+        tplr_k_matmul(0, 1, (int)n_tok, V, C, 1.0f, w->acts[k]->lnf, C, m->params + m->lm_head, C, 0.0f,
+                      result->final_logits + off * (size_t)V, V);
+    }
+}
+
+/* One AdamW step over [i0, i1) with a tensor's decay on g = ga + gb (gb may be
+ * NULL), both then cleared: tplr_k_adamw's arithmetic (PyTorch's formulation).
+ * restrict and the two fixed operands let the compiler vectorize the loop. */
+static void adamw_sum_zero_range(float *restrict p, float *restrict ga, float *restrict gb, float *restrict m,
+                                 float *restrict v, size_t i0, size_t i1, float decay, float neg_step_size,
+                                 float bc2_sqrt, const tplr_adamw_hparams *h)
+{
+    float b1 = (float)h->beta1, b2 = (float)h->beta2, epsf = (float)h->eps;
+    float omb1 = (float)(1.0 - h->beta1), omb2 = (float)(1.0 - h->beta2);
+    for (size_t i = i0; i < i1; i++) { /* -O3 unswitches the loop on gb */
+        float gi = ga[i];
+        ga[i] = 0.0f;
+        if (gb) {
+            gi += gb[i];
+            gb[i] = 0.0f;
+        }
+        float mi = m[i] * b1 + omb1 * gi;
+        float vi = v[i] * b2 + omb2 * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        g[i] = 0.0f;
         float denom = sqrtf(vi) / bc2_sqrt + epsf;
         p[i] = p[i] * decay + neg_step_size * (mi / denom);
     }
 }
 
-/* tplr_adamw_step then tplr_model_zero_grads, fused: each thread takes one
- * contiguous share of the whole parameter buffer and walks the tensors in it. */
-static void adamw_step_and_zero(tplr_adamw *o, tplr_model *model)
+/* Adds workers 2.. into worker 1's gradients over [i0, i1), clearing them. */
+static void fold_extra_workers(workers *w, size_t i0, size_t i1)
+{
+    for (int k = 2; k < w->n; k++) {
+        float *restrict dst = w->grads[1], *restrict src = w->grads[k];
+        for (size_t i = i0; i < i1; i++) {
+            dst[i] += src[i];
+            src[i] = 0.0f;
+        }
+    }
+}
+
+/* tplr_adamw_step on the summed gradients, then every gradient buffer zeroed:
+ * each thread takes one contiguous share of the parameter buffer and walks
+ * the tensors in it. */
+static void adamw_step_and_zero(tplr_adamw *o, tplr_model *model, workers *w)
 {
     const tplr_adamw_hparams *h = &o->hp;
     o->step++;
     double lr = h->lr, bc1 = 1.0 - pow(h->beta1, (double)o->step), bc2 = 1.0 - pow(h->beta2, (double)o->step);
     float neg_step_size = (float)(-lr / bc1), bc2_sqrt = (float)sqrt(bc2);
-    float b1 = (float)h->beta1, b2 = (float)h->beta2, epsf = (float)h->eps;
-    float omb1 = (float)(1.0 - h->beta1), omb2 = (float)(1.0 - h->beta2);
-    float decay_matrix = (float)(1.0 - lr * h->weight_decay), decay_none = 1.0f;
+    float decay_matrix = (float)(1.0 - lr * h->weight_decay);
     size_t n = model->n_params;
 #pragma omp parallel
     {
@@ -80,10 +171,11 @@ static void adamw_step_and_zero(tplr_adamw *o, tplr_model *model)
         for (int k = 0; k < model->n_tensors; k++) {
             const tplr_tensor_info *ti = &model->tensors[k];
             size_t a = ti->offset > lo ? ti->offset : lo, z = ti->offset + ti->numel < hi ? ti->offset + ti->numel : hi;
-            if (a < z)
-                adamw_zero_range(model->params, model->grads, o->m, o->v, a, z,
-                                 ti->ndim >= 2 ? decay_matrix : decay_none, neg_step_size, bc2_sqrt, b1, b2, omb1,
-                                 omb2, epsf);
+            if (a < z) {
+                fold_extra_workers(w, a, z);
+                adamw_sum_zero_range(model->params, w->grads[0], w->n > 1 ? w->grads[1] : NULL, o->m, o->v, a,
+                                     z, ti->ndim >= 2 ? decay_matrix : 1.0f, neg_step_size, bc2_sqrt, h);
+            }
         }
     }
 }
@@ -91,13 +183,12 @@ static void adamw_step_and_zero(tplr_adamw *o, tplr_model *model)
 tplr_err inner_steps(tplr_model *model, tplr_tour_data *data_iterator, tplr_adamw *optimizer, int num_steps,
                      const tplr_tour_device *device, tplr_inner_steps_result *result)
 {
-    (void)device;
-    int B = tplr_tour_batch_rows(data_iterator), S = tplr_tour_batch_len(data_iterator);
-    int C = model->cfg.hidden, V = model->cfg.vocab;
-    size_t n = (size_t)B * (size_t)(S - 1);
-    step_buffers b = {NULL, malloc(n * sizeof(int32_t)), malloc(n * sizeof(int32_t))};
-    tplr_err e = b.inputs && b.targets ? tplr_acts_create(model, B, S - 1, &b.acts)
-                                       : tplr_fail(TPLR_ENOMEM, "allocating the batch");
+    int B = tplr_tour_batch_rows(data_iterator), S = tplr_tour_batch_len(data_iterator), T = S - 1;
+    workers *w = malloc(sizeof *w);
+    if (!w)
+        return tplr_fail(TPLR_ENOMEM, "allocating the workers");
+    omp_set_max_active_levels(1); /* the engine's loops inside a worker stay on its thread */
+    tplr_err e = setup(w, model, B, T, device->threads);
     result->total_tokens = 0;
     for (int step = 0; !e && step < num_steps; step++) {
         const int32_t *batch = tplr_tour_next_batch(data_iterator);
@@ -105,14 +196,24 @@ tplr_err inner_steps(tplr_model *model, tplr_tour_data *data_iterator, tplr_adam
             e = tplr_fail(TPLR_EIO, "no batch for step %d", step + 1);
             break;
         }
-        split_rows(batch, B, S, &b);
-        result->final_loss = tplr_model_forward_backward(model, b.acts, b.inputs, b.targets, 1.0f, NULL);
-        if (step == num_steps - 1) /* the only logits anyone reads: lnf · lm_headᵀ, weights before the update */
-            tplr_k_matmul(0, 1, (int)n, V, C, 1.0f, b.acts->lnf, C, model->params + model->lm_head, C, 0.0f,
-                          result->final_logits, V);
-        adamw_step_and_zero(optimizer, model);
+        split_rows(batch, B, S, w);
+        int64_t n_valid = count_valid(w->targets, (size_t)B * (size_t)T);
+        int last = step == num_steps - 1;
+        if (w->n == 1)
+            run_worker(w, 0, T, n_valid, last, result);
+        else {
+#pragma omp parallel num_threads(w->n)
+            for (int k = omp_get_thread_num(); k < w->n; k += omp_get_num_threads())
+                run_worker(w, k, T, n_valid, last, result);
+        }
+        double loss = 0;
+        for (int k = 0; k < w->n; k++)
+            loss += w->loss[k];
+        result->final_loss = loss;
+        adamw_step_and_zero(optimizer, model, w);
         result->total_tokens += (int64_t)B * S;
     }
-    release(&b);
+    release(w);
+    free(w);
     return e;
 }
