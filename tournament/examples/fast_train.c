@@ -38,6 +38,7 @@ typedef struct workers {
     tplr_model view[MAX_WORKERS];  /* the model with worker w's gradient buffer */
     tplr_acts *acts[MAX_WORKERS];  /* for its rows */
     float *grads[MAX_WORKERS];     /* grads[0] is the model's own */
+    int64_t valid[MAX_WORKERS];    /* its valid targets (not the ignore index) this step */
     double loss[MAX_WORKERS];
     int32_t *inputs, *targets;     /* [B][T] */
 } workers;
@@ -99,13 +100,25 @@ static int64_t count_valid(const int32_t *targets, size_t n)
     return c;
 }
 
+/* Each worker's valid targets; returns their total. */
+static int64_t count_shares(workers *w, int T)
+{
+    int64_t all = 0;
+    for (int k = 0; k < w->n; k++) {
+        size_t off = (size_t)w->row0[k] * (size_t)T, n_tok = (size_t)(w->row0[k + 1] - w->row0[k]) * (size_t)T;
+        w->valid[k] = count_valid(w->targets + off, n_tok);
+        all += w->valid[k];
+    }
+    return all;
+}
+
 /* Worker k's forward and backward on its rows (and, on the last step, their
  * logits); its loss weighted by its share of the valid targets. */
 static void run_worker(workers *w, int k, int T, int64_t n_valid_all, int last, tplr_inner_steps_result *result)
 {
     tplr_model *m = &w->view[k];
     size_t off = (size_t)w->row0[k] * (size_t)T, n_tok = (size_t)(w->row0[k + 1] - w->row0[k]) * (size_t)T;
-    int64_t mine = count_valid(w->targets + off, n_tok);
+    int64_t mine = w->valid[k];
     float scale = n_valid_all > 0 ? (float)((double)mine / (double)n_valid_all) : 1.0f;
     float loss = tplr_model_forward_backward(m, w->acts[k], w->inputs + off, w->targets + off, scale, NULL);
     w->loss[k] = n_valid_all > 0 ? (double)loss * (double)mine / (double)n_valid_all : (double)loss / w->n;
@@ -197,7 +210,7 @@ tplr_err inner_steps(tplr_model *model, tplr_tour_data *data_iterator, tplr_adam
             break;
         }
         split_rows(batch, B, S, w);
-        int64_t n_valid = count_valid(w->targets, (size_t)B * (size_t)T);
+        int64_t n_valid = count_shares(w, T);
         int last = step == num_steps - 1;
         if (w->n == 1)
             run_worker(w, 0, T, n_valid, last, result);
