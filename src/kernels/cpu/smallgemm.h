@@ -1,31 +1,40 @@
 /* A register-blocked matrix product for the small products inside attention,
- * written with GCC vector extensions (8 floats; AVX2/AVX-512 or SSE, as the
- * compiler targets): C[M×N] (+)= alpha · Σ_k A(r, k) · B[k][n], where
- * A(r, k) = A[r·as_r + k·as_k] may be read row-wise or column-wise, and B's
- * rows are contiguous. Private to the CPU kernels. */
+ * written with GCC vector extensions as wide as the target's registers (16
+ * floats with AVX-512, else 8: AVX2 or SSE): C[M×N] (+)= alpha · Σ_k A(r, k) ·
+ * B[k][n], where A(r, k) = A[r·as_r + k·as_k] may be read row-wise or
+ * column-wise, and B's rows are contiguous. Private to the CPU kernels. */
 #ifndef TPLR_KERNELS_CPU_SMALLGEMM_H
 #define TPLR_KERNELS_CPU_SMALLGEMM_H
 
 #include <stddef.h>
 
-typedef float tplr_v8 __attribute__((vector_size(32)));
-typedef float tplr_v8u __attribute__((vector_size(32), aligned(4))); /* unaligned access */
+#if defined(__AVX512F__)
+#define TPLR_VW 16
+typedef float tplr_vw __attribute__((vector_size(64)));
+typedef float tplr_vwu __attribute__((vector_size(64), aligned(4))); /* unaligned access */
+#else
+#define TPLR_VW 8
+typedef float tplr_vw __attribute__((vector_size(32)));
+typedef float tplr_vwu __attribute__((vector_size(32), aligned(4)));
+#endif
 
-/* R rows (1..4) × NV vectors (1 or 2) of C; inlined with constant R and NV so
+/* R rows (1..4) × NV vectors (1 or 2) of TPLR_VW floats of C; inlined with constant R and NV so
  * the accumulators stay in registers. */
 static inline __attribute__((always_inline)) void tplr_mk(int R, int NV, int K, const float *A, ptrdiff_t as_r,
                                                           ptrdiff_t as_k, const float *B, ptrdiff_t ldb, float *C,
                                                           ptrdiff_t ldc, float alpha, int accumulate)
 {
-    tplr_v8 acc[4][2] = {{{0}}};
+    tplr_vw acc[4][2] = {{{0}}};
     for (int k = 0; k < K; k++) {
         const float *b = B + (ptrdiff_t)k * ldb;
-        tplr_v8 b0 = *(const tplr_v8u *)b, b1 = {0};
+        tplr_vw b0 = *(const tplr_vwu *)b, b1 = {0};
         if (NV > 1)
-            b1 = *(const tplr_v8u *)(b + 8);
-#if defined(__x86_64__) && defined(__AVX__)
+            b1 = *(const tplr_vwu *)(b + TPLR_VW);
         /* Keep B in registers: otherwise GCC folds the load into every
          * multiply-add, and the loads, not the FMAs, bound the loop. */
+#if defined(__x86_64__) && defined(__AVX512F__)
+        __asm__("" : "+v"(b0), "+v"(b1));
+#elif defined(__x86_64__) && defined(__AVX__)
         __asm__("" : "+x"(b0), "+x"(b1));
 #endif
         for (int r = 0; r < R; r++) {
@@ -37,8 +46,8 @@ static inline __attribute__((always_inline)) void tplr_mk(int R, int NV, int K, 
     }
     for (int r = 0; r < R; r++)
         for (int v = 0; v < NV; v++) {
-            tplr_v8u *c = (tplr_v8u *)(C + r * ldc + 8 * v);
-            tplr_v8 x = alpha * acc[r][v];
+            tplr_vwu *c = (tplr_vwu *)(C + r * ldc + TPLR_VW * v);
+            tplr_vw x = alpha * acc[r][v];
             *c = accumulate ? *c + x : x;
         }
 }
@@ -58,15 +67,15 @@ static inline void tplr_small_gemm(int M, int N, int K, float alpha, const float
         int R = M - r0 < 4 ? M - r0 : 4;
         const float *a = A + r0 * as_r;
         int n0 = 0;
-        for (; n0 + 16 <= N; n0 += 16) {
+        for (; n0 + 2 * TPLR_VW <= N; n0 += 2 * TPLR_VW) {
             float *c = C + r0 * ldc + n0;
             TPLR_MK_ROWS(2)
         }
-        for (; n0 + 8 <= N; n0 += 8) {
+        for (; n0 + TPLR_VW <= N; n0 += TPLR_VW) {
             float *c = C + r0 * ldc + n0;
             TPLR_MK_ROWS(1)
         }
-        for (; n0 < N; n0++) /* a width that is not a multiple of 8 */
+        for (; n0 < N; n0++) /* a width that is not a multiple of TPLR_VW */
             for (int r = 0; r < R; r++) {
                 float s = 0;
                 for (int k = 0; k < K; k++)
