@@ -143,29 +143,33 @@ static void sleep_until(double wall)
 /* The container header's size: uid at offset 32 (u32), hotkey at 36 (docs/formats.md). */
 #define COPY_HEADER 68
 
-/* Another miner's valid gradient of window w (for the copy adversary). */
+/* Another miner's valid gradient of window w (for the copy adversary): polls
+ * every other miner's bucket in turn, so the first valid gradient to appear
+ * is taken whichever uid it has (waiting on one uid at a time, a silent or
+ * late miner with a lower uid would make the copy itself late). */
 static tplr_err fetch_other(miner *m, int64_t w, unsigned char **bytes, size_t *len)
 {
     tplr_node *n = m->n;
     char key[TPLR_KEY_MAX];
-    for (int u = 0; u < n->mg.n; u++) {
-        tplr_store *s = u == n->uid || tplr_node_is_validator_uid(n, u) ? NULL : tplr_node_peer_store(n, u);
-        if (!s || tplr_key_gradient(key, sizeof key, (uint64_t)w, (uint64_t)u, n->cfg->network_version))
-            continue;
-        for (int tries = 0; tries < 20 && !tplr_stop_requested(); tries++) {
-            if (tplr_store_get(s, key, (uint64_t)1 << 30, bytes, len, NULL) == TPLR_OK) {
-                tplr_codec_view v;
-                tplr_codec_reason why;
-                if (tplr_node_validate(n, *bytes, *len, w, u, &v, &why) == TPLR_OK) {
-                    tplr_codec_view_free(&v);
-                    return TPLR_OK;
-                }
-                free(*bytes); /* not worth copying: try the next uid */
-                break;
+    unsigned char invalid[TPLR_NODE_MAX_UIDS] = {0};
+    int n_uids = n->mg.n < TPLR_NODE_MAX_UIDS ? n->mg.n : TPLR_NODE_MAX_UIDS;
+    for (int tries = 0; tries < 20 && !tplr_stop_requested(); tries++) {
+        for (int u = 0; u < n_uids; u++) {
+            tplr_store *s = invalid[u] || u == n->uid || tplr_node_is_validator_uid(n, u) ? NULL : tplr_node_peer_store(n, u);
+            if (!s || tplr_key_gradient(key, sizeof key, (uint64_t)w, (uint64_t)u, n->cfg->network_version) ||
+                tplr_store_get(s, key, (uint64_t)1 << 30, bytes, len, NULL) != TPLR_OK)
+                continue; /* no bucket, or not there yet */
+            tplr_codec_view v;
+            tplr_codec_reason why;
+            if (tplr_node_validate(n, *bytes, *len, w, u, &v, &why) == TPLR_OK) {
+                tplr_codec_view_free(&v);
+                return TPLR_OK;
             }
-            struct timespec ts = {0, 100 * 1000 * 1000};
-            nanosleep(&ts, NULL);
+            free(*bytes); /* not worth copying */
+            invalid[u] = 1;
         }
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
     }
     return tplr_fail(TPLR_ENOTFOUND, "no other miner's valid gradient of window %lld to copy", (long long)w);
 }
@@ -200,6 +204,11 @@ static tplr_err upload(miner *m, int64_t w, int *uploaded)
     case TPLR_ADV_COPY:
         if (fetch_other(m, w, &own, &len))
             return TPLR_OK; /* nothing to copy: stays silent */
+        /* Upload times have a resolution of one second (S3's Last-Modified)
+         * and the validator blames the later upload of an overlapping pair,
+         * both when they tie: a copier is later than its source by nature,
+         * so it uploads in a later second than the copy it took. */
+        sleep_until(tplr_wall_time() + 1.05);
         if (len > COPY_HEADER + 96) { /* claim it: own uid and hotkey in the header, own signature */
             for (int i = 0; i < 4; i++)
                 own[32 + i] = (unsigned char)((uint32_t)n->uid >> (8 * i));

@@ -50,20 +50,28 @@ neg=$(win val ".gradient_score[\"$u\"] // empty" | jq -s 'map(select(. < 0)) | l
 last=$(win val .final_score | tail -n 1)
 h1=$(uid_of h1) h2=$(uid_of h2)
 [ -n "$h1" ] && [ -n "$h2" ] && [ -n "$last" ] || bad "no uids or final scores (h1 '$h1', h2 '$h2', '$last')"
+# ascent: the reference's negative rules slash its score (x0.25) and keep it
+# out of the gather, but zero it only once its binary moving average is below
+# the threshold after the 10-window warm-up, which this run does not reach:
+# below the best honest miner is what holds here.
 for m in silent late garbage copy ascent; do
   u=$(uid_of "$m")
-  rule='(.[$u] // 0) < ([.[$a], .[$b]] | max) and (.[$u] // 0) <= 0'
-  jq -e --arg a "$h1" --arg b "$h2" --arg u "$u" "$rule" <<<"$last" >/dev/null &&
+  rule='(.[$u] // 0) < ([.[$a], .[$b]] | max) and ($m == "ascent" or (.[$u] // 0) <= 0)'
+  jq -e --arg a "$h1" --arg b "$h2" --arg u "$u" --arg m "$m" "$rule" <<<"$last" >/dev/null &&
     ok "$m ends below the best honest miner" || bad "$m (uid $u): final scores $last"
 done
 w=$("$TPLR" weights show --uid 0 --json)
 jq -e --argjson a "$h1" --argjson b "$h2" '[.uids, .weights] | transpose | map(select((.[0] == $a or .[0] == $b) and .[1] > 0)) | length > 0' \
   <<<"$w" >/dev/null && ok "an honest miner has weight on the ledger" || bad "weights: $w"
-for m in silent late garbage copy ascent; do
+for m in silent late garbage copy; do
   u=$(uid_of "$m")
   jq -e --argjson u "$u" '[.uids, .weights] | transpose | map(select(.[0] == $u and .[1] > 0)) | length == 0' \
     <<<"$w" >/dev/null && ok "$m has no weight on the ledger" || bad "$m (uid $u) has weight: $w"
 done
+u=$(uid_of ascent)
+jq -e --argjson a "$h1" --argjson b "$h2" --argjson u "$u" '[.uids, .weights] | transpose |
+  ((map(select(.[0] == $u)) | .[0][1]) // 0) < (map(select(.[0] == $a or .[0] == $b) | .[1]) | max // 0)' \
+  <<<"$w" >/dev/null && ok "ascent has less weight on the ledger than the best honest miner" || bad "ascent (uid $u): weights $w"
 
 # honest miners and the validator hold the same model
 read -r compared mismatch < <(compare_fingerprints val h1 h2)
