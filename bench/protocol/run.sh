@@ -66,6 +66,7 @@ lr=$(jq .inner_lr "$cfg")
 warmup=$(jq .inner_warmup_steps "$cfg")
 tmax=$(jq .inner_t_max "$cfg")
 eta=$(jq .inner_eta_min_factor "$cfg")
+init_seed=$(jq .init_seed "$cfg")
 single_batch=$((batch * miners))
 single_lr_scales=${SINGLE_LR_SCALES:-0.25 0.5 1 2}
 # one node's AdamW run: train FROM STEPS OUT
@@ -75,7 +76,7 @@ adamw() {
     --out "$3" --quiet >/dev/null 2>"$3.log"
 }
 
-"$tplr" model init --preset small --set vocab=1024 --seed "$(jq .init_seed "$cfg")" --out "$out/init" >/dev/null
+"$tplr" model init --preset small --set vocab=1024 --seed "$init_seed" --out "$out/init" >/dev/null
 start=$out/init
 if [ "$warm_steps" -gt 0 ]; then
   adamw "$out/init" "$warm_steps" "$out/warm" 2
@@ -125,7 +126,7 @@ dense=$(echo "2 * ($miners - 1) / $miners * $params * 4 * $steps_per_node * $min
 
 jq -nc --argjson net "$net_loss" --argjson single "$single_loss" --argjson init "$init_loss" --argjson tokens "$tokens" \
   --argjson w "$last" --argjson sb "$single_batch" --argjson ss "$single_steps" --argjson ws "$warm_steps" \
-  --argjson slr "$single_lr" --argjson bylr "$by_lr" --argjson seed "$(jq .init_seed "$cfg")" \
+  --argjson slr "$single_lr" --argjson bylr "$by_lr" --argjson seed "$init_seed" \
   '{bench:"protocol", result:"val_loss", network:$net, single_node:$single, initial:$init, ratio:($net/$single),
     target:"ratio <= 1.03", tokens:$tokens, network_windows:($w), single_batch:$sb, single_steps:$ss,
     single_node_lr:$slr, single_node_by_lr:$bylr, init_seed:$seed, warm_start_steps:$ws}'

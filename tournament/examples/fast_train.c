@@ -100,13 +100,16 @@ static int64_t count_valid(const int32_t *targets, size_t n)
     return c;
 }
 
+/* Where worker k's tokens start in the batch, and how many it has. */
+static size_t share_offset(const workers *w, int k, int T) { return (size_t)w->row0[k] * (size_t)T; }
+static size_t share_tokens(const workers *w, int k, int T) { return (size_t)(w->row0[k + 1] - w->row0[k]) * (size_t)T; }
+
 /* Each worker's valid targets; returns their total. */
 static int64_t count_shares(workers *w, int T)
 {
     int64_t all = 0;
     for (int k = 0; k < w->n; k++) {
-        size_t off = (size_t)w->row0[k] * (size_t)T, n_tok = (size_t)(w->row0[k + 1] - w->row0[k]) * (size_t)T;
-        w->valid[k] = count_valid(w->targets + off, n_tok);
+        w->valid[k] = count_valid(w->targets + share_offset(w, k, T), share_tokens(w, k, T));
         all += w->valid[k];
     }
     return all;
@@ -117,7 +120,7 @@ static int64_t count_shares(workers *w, int T)
 static void run_worker(workers *w, int k, int T, int64_t n_valid_all, int last, tplr_inner_steps_result *result)
 {
     tplr_model *m = &w->view[k];
-    size_t off = (size_t)w->row0[k] * (size_t)T, n_tok = (size_t)(w->row0[k + 1] - w->row0[k]) * (size_t)T;
+    size_t off = share_offset(w, k, T), n_tok = share_tokens(w, k, T);
     int64_t mine = w->valid[k];
     float scale = n_valid_all > 0 ? (float)((double)mine / (double)n_valid_all) : 1.0f;
     float loss = tplr_model_forward_backward(m, w->acts[k], w->inputs + off, w->targets + off, scale, NULL);

@@ -18,8 +18,8 @@ typedef float tplr_vw __attribute__((vector_size(32)));
 typedef float tplr_vwu __attribute__((vector_size(32), aligned(4)));
 #endif
 
-/* R rows (1..4) × NV vectors (1 or 2) of TPLR_VW floats of C; inlined with constant R and NV so
- * the accumulators stay in registers. */
+/* R rows (1..4) × NV vectors (1 or 2) of TPLR_VW floats of C; inlined with
+ * constant R and NV so the accumulators stay in registers. */
 static inline __attribute__((always_inline)) void tplr_mk(int R, int NV, int K, const float *A, ptrdiff_t as_r,
                                                           ptrdiff_t as_k, const float *B, ptrdiff_t ldb, float *C,
                                                           ptrdiff_t ldc, float alpha, int accumulate)
