@@ -3,8 +3,9 @@
 # in this run, on the small preset (batch 4, rows of 129 tokens, 2 threads):
 #  - harness overhead: the reference submission (tournament/reference_train.c)
 #    timed by the harness (first batch request → result received, sandboxed)
-#    against `tplr train` doing the same steps directly (forward, backward,
-#    AdamW, gradients zeroed; no clipping); target ≤ 3 %. The work is the same
+#    against `tplr train --workers 1` doing the same steps directly (forward,
+#    backward, AdamW, gradients zeroed; no clipping; every operation split over
+#    the threads, as the reference does); target ≤ 3 %. The work is the same
 #    but for two small extras, one on each side: the reference's one
 #    forward_logits pass on its last step (≈ 1/3 of a step, under 1 % of
 #    STEPS=40 steps) and `tplr train`'s gradient norm every step (a sum of
@@ -40,7 +41,7 @@ eval_args=(--preset small --steps "$steps" --batch "$batch" --seq "$seq" --threa
 : >"$work/train"; : >"$work/ref"; : >"$work/fast"
 for r in $(seq "$rounds"); do
   "$tplr" train --model "$work/model" --data "$work/rows.npy" --steps "$steps" --batch "$batch" --lr 1e-3 \
-    --warmup 0 --t-max 0 --clip 0 --threads "$threads" --quiet --json 2>/dev/null >>"$work/train"
+    --warmup 0 --t-max 0 --clip 0 --threads "$threads" --workers 1 --quiet --json 2>/dev/null >>"$work/train"
   # reference and example back to back on the same seed, in alternating order
   for who in $( ((r % 2)) && echo "ref fast" || echo "fast ref"); do
     src=$root/tournament/reference_train.c

@@ -108,6 +108,8 @@ size_t tplr_acts_bytes(const tplr_model *m, int B, int T, int n_threads);
 /* Checks that every token is in [0, V) (or, if allow_ignore, the ignore index). */
 tplr_err tplr_model_check_tokens(const tplr_model *m, const int32_t *tok, size_t n, int allow_ignore);
 
+/* Targets that are not the ignore index among n. */
+int64_t tplr_model_count_valid(const int32_t *targets, size_t n);
 /* Mean cross-entropy over targets that are not the ignore index; *n_valid
  * (may be NULL) gets their count. Loss 0 when there are none. Inputs and
  * targets are [B·T] and must be valid. */

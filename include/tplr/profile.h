@@ -20,6 +20,9 @@ typedef enum {
 void tplr_prof_enable(int on);
 int tplr_prof_enabled(void);
 void tplr_prof_add(tplr_phase ph, double seconds);
+/* Phases timed on the calling thread are not counted while muted: when
+ * workers run the same phases side by side, one of them is timed. */
+void tplr_prof_mute_thread(int on);
 void tplr_prof_reset(void);
 /* Prints each phase's share of the total, per step when steps > 0. */
 void tplr_prof_report(FILE *out, long steps);

@@ -31,6 +31,8 @@ typedef struct tplr_train_opts {
     const char *resume_path;
     int64_t save_every;     /* also save every N steps (0: at the end and on Ctrl-C only) */
     int quiet;              /* no progress line */
+    int workers;            /* CPU: split each batch's rows over this many one-thread workers (≤ 0: the
+                             * thread count; 1: every operation split over the threads), tplr/data_parallel.h */
     tplr_device device;     /* CPU (default) or CUDA */
     tplr_precision precision; /* CUDA only; the CPU engine is fp32 */
 } tplr_train_opts;
@@ -41,7 +43,9 @@ typedef struct tplr_train_summary {
     double seconds;         /* wall time of the steps */
     double tok_s;           /* tokens per second, steps after the first */
     double flops_per_token;
-    size_t bytes_params, bytes_grads, bytes_moments, bytes_acts;
+    size_t bytes_params, bytes_moments, bytes_acts;
+    size_t bytes_grads;     /* the model's gradients and the other CPU workers' buffers */
+    int workers;            /* CPU: rows of each batch split over this many threads (tplr/data_parallel.h) */
     long peak_rss_kb;
     size_t gpu_peak_bytes;  /* device memory in use at its highest (CUDA runs) */
     char device_name[128];  /* "cpu" or the GPU's name */
@@ -57,6 +61,7 @@ typedef struct tplr_train_state_info {
     tplr_model_config cfg;
     int64_t step;
     int batch, seq, threads;
+    int workers;            /* 1 in states written before the engine had workers */
     int64_t steps, rows;
     tplr_order_kind order;
     uint64_t seed;

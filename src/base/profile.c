@@ -9,11 +9,17 @@ static const char *const names[TPLR_PH_COUNT] = {
 };
 
 static int enabled;
+static _Thread_local int muted;
 static double totals[TPLR_PH_COUNT];
 
 void tplr_prof_enable(int on) { enabled = on; }
-int tplr_prof_enabled(void) { return enabled; }
-void tplr_prof_add(tplr_phase ph, double seconds) { totals[ph] += seconds; }
+int tplr_prof_enabled(void) { return enabled && !muted; }
+void tplr_prof_mute_thread(int on) { muted = on; }
+void tplr_prof_add(tplr_phase ph, double seconds)
+{
+    if (!muted)
+        totals[ph] += seconds;
+}
 
 void tplr_prof_reset(void)
 {

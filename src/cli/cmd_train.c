@@ -13,7 +13,7 @@
 typedef struct train_args {
     const char *model, *data, *out, *log, *resume, *order, *split, *device, *precision;
     int64_t steps, warmup, t_max, save_every;
-    int batch, seq, threads, quiet, json, profile, keep_eos, eos;
+    int batch, seq, threads, workers, quiet, json, profile, keep_eos, eos;
     uint64_t seed;
     double lr, beta1, beta2, eps, wd, clip, eta_min;
 } train_args;
@@ -24,6 +24,7 @@ static void fill_from_state(cli_cmd *cmd, train_args *a, const tplr_train_state_
     if (!cli_given(cmd, "steps")) a->steps = s->steps;
     if (!cli_given(cmd, "batch")) a->batch = s->batch;
     if (!cli_given(cmd, "seq")) a->seq = s->seq;
+    if (!cli_given(cmd, "workers")) a->workers = s->workers;
     if (!cli_given(cmd, "order")) a->order = tplr_order_name(s->order);
     if (!cli_given(cmd, "seed")) a->seed = s->seed;
     if (!cli_given(cmd, "lr")) a->lr = s->hp.lr;
@@ -54,10 +55,10 @@ static void print_summary(const tplr_model *m, const tplr_train_summary *s, int 
     printf("{\"steps_run\":%lld,\"step\":%lld,\"final_loss\":%.6f,\"seconds\":%.3f,\"tok_s\":%.1f,"
            "\"gflops\":%.2f,\"flops_per_token\":%.0f,\"params\":%zu,\"bytes\":{\"params\":%zu,\"grads\":%zu,"
            "\"moments\":%zu,\"activations\":%zu,\"total\":%zu},\"peak_rss_bytes\":%ld,\"device\":\"%s\","
-           "\"gpu_peak_bytes\":%zu,\"interrupted\":%s}\n",
+           "\"gpu_peak_bytes\":%zu,\"workers\":%d,\"interrupted\":%s}\n",
            (long long)done, (long long)s->steps_done, s->final_loss, s->seconds, s->tok_s, gflops,
            s->flops_per_token, m->n_params, s->bytes_params, s->bytes_grads, s->bytes_moments, s->bytes_acts,
-           total, s->peak_rss_kb * 1024L, s->device_name, s->gpu_peak_bytes, s->interrupted ? "true" : "false");
+           total, s->peak_rss_kb * 1024L, s->device_name, s->gpu_peak_bytes, s->workers, s->interrupted ? "true" : "false");
 }
 
 static tplr_err parse_device(const char *dev, const char *prec, tplr_device *device, tplr_precision *precision)
@@ -110,6 +111,8 @@ int cmd_train(int argc, char **argv)
         {"eps", OPT_DOUBLE, &a.eps, "X", "AdamW epsilon (default 1e-8)", 0, 0},
         {"clip", OPT_DOUBLE, &a.clip, "X", "max global gradient norm, 0 for none (default 1.0)", 0, 0},
         {"threads", OPT_INT, &a.threads, "N", "CPU threads (default: all)", 0, 0},
+        {"workers", OPT_INT, &a.workers, "N", "split each batch's rows over N one-thread workers (default: --threads, "
+         "at most --batch); 1 splits every operation over the threads instead", 0, 0},
         {"device", OPT_STR, &a.device, "DEV", "cpu (default) or cuda (the first GPU; needs a build with CUDA)", 0, 0},
         {"precision", OPT_STR, &a.precision, "P", "fp32 or bf16 (default: fp32 on cpu, bf16 on cuda; cpu is fp32 only)", 0, 0},
         {"order", OPT_STR, &a.order, "KIND", "sequential (step i uses rows i*B..i*B+B-1) or shuffled", 0, 0},
@@ -125,7 +128,8 @@ int cmd_train(int argc, char **argv)
     cli_cmd cmd = {"tplr train", NULL,
                    "Trains a model with AdamW on token samples: inputs row[:-1], targets row[1:].",
                    "With --resume, settings not given are taken from the saved run, and the losses\n"
-                   "continue bit for bit as if the run had never stopped (same thread count).\n"
+                   "continue bit for bit as if the run had never stopped (same workers; with one\n"
+                   "worker, also the same thread count).\n"
                    "Ctrl-C saves the state to --out and stops.",
                    opts, (int)(sizeof opts / sizeof opts[0]), 0, 0};
     const char *pos[1];
@@ -134,6 +138,8 @@ int cmd_train(int argc, char **argv)
         return CLI_EXIT(r);
     if (a.threads < 1)
         return cli_fail("--threads must be at least 1");
+    if (cli_given(&cmd, "workers") && a.workers < 1)
+        return cli_fail("--workers must be at least 1");
     tplr_k_set_threads(a.threads);
     tplr_prof_enable(a.profile);
     tplr_device device = TPLR_DEVICE_CPU;
@@ -170,7 +176,7 @@ int cmd_train(int argc, char **argv)
     }
     tplr_train_opts o = {.data_path = a.data, .split = a.split, .mask_eos = !a.keep_eos, .eos = a.eos, .batch = a.batch, .seq = a.seq, .steps = a.steps, .seed = a.seed,
                          .out_dir = a.out, .log_path = a.log, .resume_path = a.resume,
-                         .save_every = a.save_every, .quiet = a.quiet, .device = device, .precision = precision};
+                         .save_every = a.save_every, .quiet = a.quiet, .workers = a.workers, .device = device, .precision = precision};
     o.hp = (tplr_adamw_hparams){.lr = a.lr, .beta1 = a.beta1, .beta2 = a.beta2, .eps = a.eps,
                                 .weight_decay = a.wd, .clip = a.clip, .eta_min_factor = a.eta_min};
     o.hp.warmup_steps = a.warmup >= 0 ? a.warmup : (a.steps / 10 < 1500 ? a.steps / 10 : 1500);

@@ -40,7 +40,7 @@ static void forward_body(tplr_model *m, tplr_acts *a, const int32_t *inputs)
     TPLR_PROF(TPLR_PH_NORM, tplr_k_rmsnorm_fwd(a->lnf, a->rstdf, a->resid + c->layers * MC, W(m, m->normf), M, C, eps));
 }
 
-static int64_t count_valid(const int32_t *targets, size_t n)
+int64_t tplr_model_count_valid(const int32_t *targets, size_t n)
 {
     int64_t k = 0;
     for (size_t i = 0; i < n; i++)
@@ -78,7 +78,7 @@ static float classifier(tplr_model *m, tplr_acts *a, const int32_t *targets, flo
 float tplr_model_forward_loss(tplr_model *m, tplr_acts *a, const int32_t *inputs,
                               const int32_t *targets, int64_t *n_valid)
 {
-    int64_t nv = count_valid(targets, a->M);
+    int64_t nv = tplr_model_count_valid(targets, a->M);
     if (n_valid)
         *n_valid = nv;
     forward_body(m, a, inputs);
@@ -139,7 +139,7 @@ static void backward_layers(tplr_model *m, tplr_acts *a, const int32_t *inputs)
 float tplr_model_forward_backward(tplr_model *m, tplr_acts *a, const int32_t *inputs,
                                   const int32_t *targets, float grad_scale, int64_t *n_valid)
 {
-    int64_t nv = count_valid(targets, a->M);
+    int64_t nv = tplr_model_count_valid(targets, a->M);
     if (n_valid)
         *n_valid = nv;
     forward_body(m, a, inputs);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tplr/data_parallel.h"
 #include "tplr/hash.h"
 #include "tplr/log.h"
 #include "tplr/miner.h"
@@ -35,7 +36,7 @@ typedef struct miner {
     tplr_adversary adv;
     tplr_codec_encoder *enc;
     tplr_adamw *opt;
-    tplr_acts *acts;
+    tplr_dp *dp;
     int32_t *inputs, *targets;
     float *theta0, *delta;
     int64_t *pool;
@@ -51,7 +52,7 @@ static void miner_free(miner *m)
 {
     tplr_codec_encoder_free(m->enc);
     tplr_adamw_free(m->opt);
-    tplr_acts_free(m->acts);
+    tplr_dp_free(m->dp);
     free(m->inputs);
     free(m->targets);
     free(m->theta0);
@@ -70,7 +71,7 @@ static tplr_err miner_init(miner *m)
     TPLR_TRY(tplr_codec_encoder_create(&n->table, &n->codec, &eo, &m->enc));
     tplr_adamw_hparams hp = tplr_node_config_adamw(c);
     TPLR_TRY(tplr_adamw_create(n->model, &hp, &m->opt));
-    TPLR_TRY(tplr_acts_create(n->model, c->batch, c->seq, &m->acts));
+    TPLR_TRY(tplr_dp_create(n->model, c->batch, c->seq, 0, &m->dp));
     size_t tok = (size_t)c->batch * (size_t)c->seq, np = n->model->n_params;
     m->pool_n = c->pool_size < n->data.n ? c->pool_size : n->data.n;
     m->inputs = malloc(tok * sizeof(int32_t));
@@ -107,8 +108,7 @@ static tplr_err train_window(miner *m, int64_t w)
         if (cur != w)
             break; /* the window ended */
         tplr_pool_batch(&n->data, m->pool, m->pool_n, k, c->batch, m->inputs, m->targets);
-        tplr_model_zero_grads(n->model);
-        float loss = tplr_model_forward_backward(n->model, m->acts, m->inputs, m->targets, 1.0f, NULL);
+        float loss = tplr_dp_grad(m->dp, m->inputs, m->targets, NULL);
         double norm = tplr_clip_grad_norm(n->model, c->inner_clip);
         if (!isfinite(loss) || !isfinite(norm))
             return tplr_fail(TPLR_ENUMERIC, "window %lld: the inner loss became %g; lower inner_lr", (long long)w,

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tplr/cuda_plugin.h"
+#include "tplr/data_parallel.h"
 #include "tplr/kernels.h"
 #include "tplr/profile.h"
 #include "train_backend.h"
@@ -18,8 +19,9 @@ tplr_err tb_open(train_backend *b, tplr_model *m, const tplr_train_opts *o)
         TPLR_TRY(tplr_cuda_plugin_load(&b->cuda));
     TPLR_TRY(tplr_adamw_create(m, &o->hp, &b->opt));
     if (o->device == TPLR_DEVICE_CPU) {
-        TPLR_TRY(tplr_acts_create(m, o->batch, o->seq, &b->acts));
-        b->bytes_acts = b->acts->bytes;
+        TPLR_TRY(tplr_dp_create(m, o->batch, o->seq, o->workers, &b->dp));
+        b->bytes_acts = b->dp->bytes_acts;
+        b->bytes_worker_grads = b->dp->bytes_grads;
         return TPLR_OK;
     }
     tplr_cu_dtype dt = o->precision == TPLR_PRECISION_BF16 ? TPLR_CU_BF16 : TPLR_CU_F32;
@@ -32,7 +34,7 @@ void tb_close(train_backend *b)
 {
     if (b->gpu)
         b->cuda->model_free(b->gpu);
-    tplr_acts_free(b->acts);
+    tplr_dp_free(b->dp);
     tplr_adamw_free(b->opt);
     memset(b, 0, sizeof *b);
 }
@@ -54,8 +56,7 @@ tplr_err tb_grad(train_backend *b, const int32_t *inputs, const int32_t *targets
         TPLR_TRY(b->cuda->forward_backward(b->gpu, inputs, targets, 1.0f, loss, NULL));
         return b->cuda->clip_grad_norm(b->gpu, clip, norm);
     }
-    TPLR_PROF(TPLR_PH_CLIP, tplr_model_zero_grads(b->m));
-    *loss = tplr_model_forward_backward(b->m, b->acts, inputs, targets, 1.0f, NULL);
+    *loss = tplr_dp_grad(b->dp, inputs, targets, NULL);
     TPLR_PROF(TPLR_PH_CLIP, *norm = tplr_clip_grad_norm(b->m, clip));
     return TPLR_OK;
 }

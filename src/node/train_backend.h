@@ -5,6 +5,7 @@
 #ifndef TPLR_NODE_TRAIN_BACKEND_H
 #define TPLR_NODE_TRAIN_BACKEND_H
 
+#include "tplr/data_parallel.h"
 #include "tplr/trainer.h"
 
 typedef struct tplr_cuda_model tplr_cuda_model;
@@ -14,10 +15,11 @@ typedef struct train_backend {
     tplr_device device;
     tplr_model *m;        /* host model: the weights a checkpoint saves */
     tplr_adamw *opt;      /* hparams and step; moments on the host (CPU) or copies of the device's */
-    tplr_acts *acts;      /* CPU activations */
+    tplr_dp *dp;          /* CPU: the step's workers and their activations */
     const tplr_cuda_plugin *cuda; /* CUDA: the plugin's functions (NULL on CPU) */
     tplr_cuda_model *gpu; /* CUDA: the device model (NULL on CPU) */
     size_t bytes_acts;
+    size_t bytes_worker_grads; /* CPU: the gradient buffers of workers 2.. */
 } train_backend;
 
 tplr_err tb_open(train_backend *b, tplr_model *m, const tplr_train_opts *o);

@@ -22,6 +22,7 @@ static char *run_json(const tplr_train_state_info *i)
     json_object_set_new(o, "batch", json_integer(i->batch));
     json_object_set_new(o, "seq", json_integer(i->seq));
     json_object_set_new(o, "threads", json_integer(i->threads));
+    json_object_set_new(o, "workers", json_integer(i->workers));
     json_object_set_new(o, "rows", json_integer(i->rows));
     json_object_set_new(o, "order", json_string(tplr_order_name(i->order)));
     json_object_set_new(o, "seed", json_integer((json_int_t)i->seed));
@@ -43,11 +44,12 @@ static tplr_err parse_run(const char *path, const char *s, tplr_train_state_info
 {
     json_error_t jerr;
     json_t *o = json_loads(s, 0, &jerr);
-    json_int_t step, steps, batch, seq, threads, rows, seed, warmup, t_max;
+    json_int_t step, steps, batch, seq, threads, workers = 1, rows, seed, warmup, t_max;
     const char *order;
     if (!o || json_unpack_ex(o, &jerr, JSON_STRICT,
-                             "{s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:F, s:F, s:F, s:F, s:F, s:F, s:I, s:I, s:F}",
+                             "{s:I, s:I, s:I, s:I, s:I, s?I, s:I, s:s, s:I, s:F, s:F, s:F, s:F, s:F, s:F, s:I, s:I, s:F}",
                              "step", &step, "steps", &steps, "batch", &batch, "seq", &seq, "threads", &threads,
+                             "workers", &workers,
                              "rows", &rows, "order", &order, "seed", &seed, "lr", &i->hp.lr, "beta1",
                              &i->hp.beta1, "beta2", &i->hp.beta2, "eps", &i->hp.eps, "weight_decay",
                              &i->hp.weight_decay, "clip", &i->hp.clip, "warmup", &warmup, "t_max", &t_max,
@@ -60,13 +62,14 @@ static tplr_err parse_run(const char *path, const char *s, tplr_train_state_info
     if (e)
         return tplr_fail_ctx(e, "%s", path);
     if (step < 0 || steps < 0 || batch < 1 || batch > 1 << 20 || seq < 1 || seq > 1 << 24 || threads < 1 ||
-        rows < 1 || warmup < 0 || t_max < 0)
+        workers < 1 || workers > batch || rows < 1 || warmup < 0 || t_max < 0)
         return tplr_fail(TPLR_EFORMAT, "%s: run metadata out of range", path);
     i->step = step;
     i->steps = steps;
     i->batch = (int)batch;
     i->seq = (int)seq;
     i->threads = (int)threads;
+    i->workers = (int)workers;
     i->rows = rows;
     i->seed = (uint64_t)seed;
     i->hp.warmup_steps = warmup;

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include "tplr/checkpoint.h"
+#include "tplr/data_parallel.h"
 #include "tplr/fileio.h"
 #include "tplr/kernels.h"
 #include "tplr/log.h"
@@ -26,6 +27,7 @@ static tplr_train_state_info state_info(const tplr_model *m, const tplr_train_op
 {
     tplr_train_state_info i = {
         .cfg = m->cfg, .step = step, .batch = o->batch, .seq = o->seq, .threads = tplr_k_threads(),
+        .workers = o->workers,
         .steps = o->steps, .rows = data->n, .order = o->order, .seed = o->seed, .hp = o->hp,
     };
     return i;
@@ -72,7 +74,10 @@ static tplr_err check_resume(const tplr_train_opts *o, const tplr_samples *data,
     if (s.step > o->steps)
         return tplr_fail(TPLR_EINVAL, "%s is at step %lld, past --steps %lld", o->resume_path,
                          (long long)s.step, (long long)o->steps);
-    if (s.threads != tplr_k_threads())
+    if (s.workers != o->workers)
+        tplr_warn("the saved run split its batches over %d workers and this one over %d: losses may differ in "
+                  "the last bits", s.workers, o->workers);
+    else if (o->workers == 1 && s.threads != tplr_k_threads()) /* more workers: each runs on one thread */
         tplr_warn("the saved run used %d threads and this one %d: losses may differ in the last bits",
                   s.threads, tplr_k_threads());
     *start = s.step;
@@ -184,6 +189,7 @@ tplr_err tplr_train(tplr_model *m, const tplr_train_opts *o, tplr_train_summary 
     TPLR_TRY(tplr_samples_open(o->data_path, &so, &rows));
     tplr_train_opts opts = *o;
     opts.seq = rows.T;
+    opts.workers = o->device == TPLR_DEVICE_CPU ? tplr_dp_count(o->workers, o->batch) : 1;
     tplr_err e = TPLR_OK;
     if (opts.seq > m->cfg.max_seq)
         e = tplr_fail(TPLR_EINVAL, "sequence length %d exceeds the model's max_seq %d", opts.seq,
@@ -206,7 +212,9 @@ tplr_err tplr_train(tplr_model *m, const tplr_train_opts *o, tplr_train_summary 
         s->first_step = start;
         s->steps_done = start;
         s->flops_per_token = tplr_model_train_flops_per_token(m, opts.seq);
-        s->bytes_params = s->bytes_grads = sizeof(float) * m->n_params;
+        s->bytes_params = sizeof(float) * m->n_params;
+        s->bytes_grads = s->bytes_params + b.be.bytes_worker_grads;
+        s->workers = opts.workers;
         s->bytes_moments = 2 * sizeof(float) * m->n_params;
         s->bytes_acts = b.be.bytes_acts;
         tplr_signals_install();

@@ -47,6 +47,16 @@ common=(--data train.npy --batch 4 --lr 3e-3 --warmup 2 --t-max 6 --threads 2 --
 if [ "$(wc -l <full.jsonl)" -eq 8 ] && diff <(sed 's/,"tok_s".*//' full.jsonl) <(sed 's/,"tok_s".*//' part.jsonl) >/dev/null; then
   ok "resume gives bit-identical losses"; else bad "resumed run differs:"; diff <(sed 's/,"tok_s".*//' full.jsonl) <(sed 's/,"tok_s".*//' part.jsonl); fi
 if cmp -s full/model.safetensors part/model.safetensors; then ok "resumed weights are identical"; else bad "resumed weights differ"; fi
+# with 2 workers each runs on one thread: a resume on 1 thread continues the same run (workers from the state)
+"$TPLR" train --model m1 "${common[@]}" --steps 4 --out part1 >/dev/null 2>&1
+"$TPLR" train --resume part1/train_state.safetensors --data train.npy --threads 1 --quiet --steps 8 --out part1 >/dev/null 2>&1
+if cmp -s full/model.safetensors part1/model.safetensors; then ok "2 workers resumed on 1 thread: identical weights"; else bad "2 workers resumed on 1 thread differ"; fi
+# one worker (every operation split over the threads) trains the same run up to the order of additions
+"$TPLR" train --model m1 "${common[@]}" --steps 8 --workers 1 --log one.jsonl >/dev/null 2>&1
+if paste -d' ' <(sed 's/.*"loss":\([0-9.]*\).*/\1/' full.jsonl) <(sed 's/.*"loss":\([0-9.]*\).*/\1/' one.jsonl) |
+  awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-4 * $2) bad = 1 } END { exit bad || NR != 8 }'; then
+  ok "--workers 1 gives the same losses to 1e-4"; else bad "--workers 1 losses differ:"; paste full.jsonl one.jsonl; fi
+expect_fail "--workers 0" "--workers must be at least 1" "$TPLR" train --model m1 --data train.npy --steps 1 --workers 0
 expect_fail "resume with another batch" "differs from the saved run" "$TPLR" train --resume part/train_state.safetensors --data train.npy --batch 2 --steps 9
 expect_fail "resume from a model file" "not a tplr training-state file" "$TPLR" train --resume part/model.safetensors --data train.npy --steps 9
 # devices: bf16 is a GPU mode; --device cuda without a GPU (or in a build without CUDA) says what to do

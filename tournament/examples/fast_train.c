@@ -1,16 +1,13 @@
 /* An optimized submission: the reference's arithmetic, with the cores split
  * by rows of the batch instead of inside every operation, and less memory
  * traffic.
- *  - Data parallel over the cores: with W = min(threads, B) workers, worker w
- *    runs the whole forward and backward pass on its own contiguous share of
- *    the batch's rows, single-threaded (the engine's OpenMP loops nested in
- *    this region run on the calling thread, and the OpenMP build of OpenBLAS
- *    does the same), into its own gradient buffer. The reference instead
- *    splits each of the step's ~40 operations across the threads: every one
- *    ends on a barrier, and small matrix products scale poorly over threads.
- *    Each share's gradient is scaled by its share of the valid targets, so the
- *    sum of the W buffers is the gradient of the whole batch's mean loss; only
- *    the order of the additions differs from the reference.
+ *  - Data parallel over the cores with the engine's tplr_dp
+ *    (tplr/data_parallel.h): W = min(threads, B) workers, each runs the
+ *    whole forward and backward pass on its own contiguous share of the
+ *    batch's rows on one thread, into its own gradient buffer, scaled by its
+ *    share of the valid targets. The reference instead splits each of the
+ *    step's ~40 operations across the threads: every one ends on a barrier,
+ *    and small matrix products scale poorly over threads.
  *  - AdamW, the sum of the W gradient buffers and zeroing them in one pass:
  *    the reference runs tplr_adamw_step (one parallel loop per tensor) and then
  *    tplr_model_zero_grads (a single-threaded memset, a second trip through
@@ -28,107 +25,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tplr/data_parallel.h"
 #include "tplr/tournament.h"
 
-#define MAX_WORKERS 64
-
-typedef struct workers {
-    int n;                     /* W */
-    int row0[MAX_WORKERS + 1]; /* worker w takes rows [row0[w], row0[w+1]) */
-    tplr_model view[MAX_WORKERS];  /* the model with worker w's gradient buffer */
-    tplr_acts *acts[MAX_WORKERS];  /* for its rows */
-    float *grads[MAX_WORKERS];     /* grads[0] is the model's own */
-    int64_t valid[MAX_WORKERS];    /* its valid targets (not the ignore index) this step */
-    double loss[MAX_WORKERS];
-    int32_t *inputs, *targets;     /* [B][T] */
-} workers;
-
-static void release(workers *w)
-{
-    for (int k = 0; k < w->n; k++) {
-        tplr_acts_free(w->acts[k]);
-        if (k > 0)
-            free(w->grads[k]);
-    }
-    free(w->inputs);
-    free(w->targets);
-}
-
-static tplr_err setup(workers *w, tplr_model *model, int B, int T, int threads)
-{
-    memset(w, 0, sizeof *w);
-    w->n = threads < B ? threads : B;
-    if (w->n > MAX_WORKERS)
-        w->n = MAX_WORKERS;
-    if (w->n < 1)
-        w->n = 1;
-    w->inputs = malloc(sizeof(int32_t) * (size_t)B * T);
-    w->targets = malloc(sizeof(int32_t) * (size_t)B * T);
-    if (!w->inputs || !w->targets)
-        return tplr_fail(TPLR_ENOMEM, "allocating the batch");
-    for (int k = 0; k <= w->n; k++)
-        w->row0[k] = (int)((int64_t)B * k / w->n);
-    for (int k = 0; k < w->n; k++) {
-        w->view[k] = *model;
-        w->grads[k] = model->grads;
-        if (k > 0) {
-            w->grads[k] = calloc(model->n_params, sizeof(float));
-            if (!w->grads[k])
-                return tplr_fail(TPLR_ENOMEM, "allocating worker %d's gradients", k);
-            w->view[k].grads = w->grads[k];
-        }
-        TPLR_TRY(tplr_acts_create(model, w->row0[k + 1] - w->row0[k], T, &w->acts[k]));
-    }
-    return TPLR_OK;
-}
-
 /* inputs = batch[:, :-1], targets = batch[:, 1:]: each a contiguous run of T tokens per row */
-static void split_rows(const int32_t *batch, int B, int S, workers *w)
+static void split_rows(const int32_t *batch, int B, int S, int32_t *inputs, int32_t *targets)
 {
     size_t T = (size_t)S - 1;
     for (int r = 0; r < B; r++) {
-        memcpy(w->inputs + r * T, batch + (size_t)r * S, T * sizeof(int32_t));
-        memcpy(w->targets + r * T, batch + (size_t)r * S + 1, T * sizeof(int32_t));
+        memcpy(inputs + r * T, batch + (size_t)r * S, T * sizeof(int32_t));
+        memcpy(targets + r * T, batch + (size_t)r * S + 1, T * sizeof(int32_t));
     }
 }
 
-static int64_t count_valid(const int32_t *targets, size_t n)
+/* Each worker's rows of logits, lnf · lm_headᵀ, with the weights before the update. */
+static void final_logits(const tplr_dp *dp, float *out)
 {
-    int64_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        c += targets[i] != -100;
-    return c;
-}
-
-/* Where worker k's tokens start in the batch, and how many it has. */
-static size_t share_offset(const workers *w, int k, int T) { return (size_t)w->row0[k] * (size_t)T; }
-static size_t share_tokens(const workers *w, int k, int T) { return (size_t)(w->row0[k + 1] - w->row0[k]) * (size_t)T; }
-
-/* Each worker's valid targets; returns their total. */
-static int64_t count_shares(workers *w, int T)
-{
-    int64_t all = 0;
-    for (int k = 0; k < w->n; k++) {
-        w->valid[k] = count_valid(w->targets + share_offset(w, k, T), share_tokens(w, k, T));
-        all += w->valid[k];
-    }
-    return all;
-}
-
-/* Worker k's forward and backward on its rows (and, on the last step, their
- * logits); its loss weighted by its share of the valid targets. */
-static void run_worker(workers *w, int k, int T, int64_t n_valid_all, int last, tplr_inner_steps_result *result)
-{
-    tplr_model *m = &w->view[k];
-    size_t off = share_offset(w, k, T), n_tok = share_tokens(w, k, T);
-    int64_t mine = w->valid[k];
-    float scale = n_valid_all > 0 ? (float)((double)mine / (double)n_valid_all) : 1.0f;
-    float loss = tplr_model_forward_backward(m, w->acts[k], w->inputs + off, w->targets + off, scale, NULL);
-    w->loss[k] = n_valid_all > 0 ? (double)loss * (double)mine / (double)n_valid_all : (double)loss / w->n;
-    if (last) { /* lnf · lm_headᵀ, weights before the update */
-        int C = m->cfg.hidden, V = m->cfg.vocab;
-        tplr_k_matmul(0, 1, (int)n_tok, V, C, 1.0f, w->acts[k]->lnf, C, m->params + m->lm_head, C, 0.0f,
-                      result->final_logits + off * (size_t)V, V);
+    const tplr_model *m = dp->model;
+    int C = m->cfg.hidden, V = m->cfg.vocab;
+    for (int k = 0; k < dp->n; k++) {
+        size_t off = (size_t)dp->row0[k] * (size_t)dp->T;
+        int rows = (dp->row0[k + 1] - dp->row0[k]) * dp->T;
+        tplr_k_matmul(0, 1, rows, V, C, 1.0f, dp->acts[k]->lnf, C, m->params + m->lm_head, C, 0.0f,
+                      out + off * (size_t)V, V);
     }
 }
 
@@ -158,7 +77,7 @@ static void adamw_sum_zero_range(float *restrict p, float *restrict ga, float *r
 }
 
 /* Adds workers 2.. into worker 1's gradients over [i0, i1), clearing them. */
-static void fold_extra_workers(workers *w, size_t i0, size_t i1)
+static void fold_extra_workers(const tplr_dp *w, size_t i0, size_t i1)
 {
     for (int k = 2; k < w->n; k++) {
         float *restrict dst = w->grads[1], *restrict src = w->grads[k];
@@ -172,7 +91,7 @@ static void fold_extra_workers(workers *w, size_t i0, size_t i1)
 /* tplr_adamw_step on the summed gradients, then every gradient buffer zeroed:
  * each thread takes one contiguous share of the parameter buffer and walks
  * the tensors in it. */
-static void adamw_step_and_zero(tplr_adamw *o, tplr_model *model, workers *w)
+static void adamw_step_and_zero(tplr_adamw *o, tplr_model *model, const tplr_dp *w)
 {
     const tplr_adamw_hparams *h = &o->hp;
     o->step++;
@@ -200,11 +119,10 @@ tplr_err inner_steps(tplr_model *model, tplr_tour_data *data_iterator, tplr_adam
                      const tplr_tour_device *device, tplr_inner_steps_result *result)
 {
     int B = tplr_tour_batch_rows(data_iterator), S = tplr_tour_batch_len(data_iterator), T = S - 1;
-    workers *w = malloc(sizeof *w);
-    if (!w)
-        return tplr_fail(TPLR_ENOMEM, "allocating the workers");
-    omp_set_max_active_levels(1); /* the engine's loops inside a worker stay on its thread */
-    tplr_err e = setup(w, model, B, T, device->threads);
+    tplr_dp *dp = NULL;
+    TPLR_TRY(tplr_dp_create(model, B, T, device->threads, &dp));
+    int32_t *inputs = malloc(sizeof(int32_t) * (size_t)B * T), *targets = malloc(sizeof(int32_t) * (size_t)B * T);
+    tplr_err e = inputs && targets ? TPLR_OK : tplr_fail(TPLR_ENOMEM, "allocating the batch");
     result->total_tokens = 0;
     for (int step = 0; !e && step < num_steps; step++) {
         const int32_t *batch = tplr_tour_next_batch(data_iterator);
@@ -212,24 +130,15 @@ tplr_err inner_steps(tplr_model *model, tplr_tour_data *data_iterator, tplr_adam
             e = tplr_fail(TPLR_EIO, "no batch for step %d", step + 1);
             break;
         }
-        split_rows(batch, B, S, w);
-        int64_t n_valid = count_shares(w, T);
-        int last = step == num_steps - 1;
-        if (w->n == 1)
-            run_worker(w, 0, T, n_valid, last, result);
-        else {
-#pragma omp parallel num_threads(w->n)
-            for (int k = omp_get_thread_num(); k < w->n; k += omp_get_num_threads())
-                run_worker(w, k, T, n_valid, last, result);
-        }
-        double loss = 0;
-        for (int k = 0; k < w->n; k++)
-            loss += w->loss[k];
-        result->final_loss = loss;
-        adamw_step_and_zero(optimizer, model, w);
+        split_rows(batch, B, S, inputs, targets);
+        result->final_loss = tplr_dp_forward_backward(dp, inputs, targets, NULL);
+        if (step == num_steps - 1)
+            final_logits(dp, result->final_logits);
+        adamw_step_and_zero(optimizer, model, dp);
         result->total_tokens += (int64_t)B * S;
     }
-    release(w);
-    free(w);
+    free(inputs);
+    free(targets);
+    tplr_dp_free(dp);
     return e;
 }

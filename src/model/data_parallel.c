@@ -1,0 +1,137 @@
+/* One training step's forward and backward split by rows over the cores
+ * (tplr/data_parallel.h). */
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tplr/data_parallel.h"
+#include "tplr/kernels.h"
+#include "tplr/mem.h"
+#include "tplr/profile.h"
+
+void tplr_dp_free(tplr_dp *dp)
+{
+    if (!dp)
+        return;
+    for (int k = 0; k < dp->n; k++) {
+        tplr_acts_free(dp->acts[k]);
+        if (k > 0)
+            tplr_free(dp->grads[k]);
+    }
+    free(dp);
+}
+
+int tplr_dp_count(int requested, int B)
+{
+    int w = requested > 0 ? requested : tplr_k_threads();
+    if (w > B)
+        w = B;
+    if (w > TPLR_DP_MAX_WORKERS)
+        w = TPLR_DP_MAX_WORKERS;
+    return w < 1 ? 1 : w;
+}
+
+tplr_err tplr_dp_create(tplr_model *m, int B, int T, int workers, tplr_dp **out)
+{
+    *out = NULL;
+    if (B < 1)
+        return tplr_fail(TPLR_EINVAL, "batch (%d) must be positive", B);
+    int w = tplr_dp_count(workers, B);
+    tplr_dp *dp = calloc(1, sizeof *dp);
+    if (!dp)
+        return tplr_fail(TPLR_ENOMEM, "allocating the data-parallel workers");
+    dp->model = m;
+    dp->B = B;
+    dp->T = T;
+    for (int k = 0; k <= w; k++)
+        dp->row0[k] = (int)((int64_t)B * k / w);
+    tplr_err e = TPLR_OK;
+    for (int k = 0; k < w && !e; k++) {
+        dp->n = k + 1;
+        dp->grads[k] = m->grads;
+        if (k > 0) {
+            e = tplr_alloc((void **)&dp->grads[k], sizeof(float) * m->n_params, "a worker's gradients");
+            if (e)
+                break;
+            memset(dp->grads[k], 0, sizeof(float) * m->n_params);
+            dp->bytes_grads += sizeof(float) * m->n_params;
+        }
+        e = tplr_acts_create(m, dp->row0[k + 1] - dp->row0[k], T, &dp->acts[k]);
+        if (e)
+            break;
+        if (w > 1) /* its attention runs on its own thread */
+            dp->acts[k]->n_threads = 1;
+        dp->bytes_acts += dp->acts[k]->bytes;
+    }
+    if (e) {
+        tplr_dp_free(dp);
+        return e;
+    }
+    *out = dp;
+    return TPLR_OK;
+}
+
+/* Worker k's rows, on the calling thread; its gradient scaled by its share of all valid targets. */
+static void run_worker(tplr_dp *dp, int k, const int32_t *inputs, const int32_t *targets, int64_t all)
+{
+    tplr_model view = *dp->model;
+    view.grads = dp->grads[k];
+    size_t off = (size_t)dp->row0[k] * (size_t)dp->T;
+    float scale = all > 0 ? (float)((double)dp->valid[k] / (double)all) : 1.0f;
+    dp->loss[k] = tplr_model_forward_backward(&view, dp->acts[k], inputs + off, targets + off, scale, NULL);
+}
+
+float tplr_dp_forward_backward(tplr_dp *dp, const int32_t *inputs, const int32_t *targets, int64_t *n_valid)
+{
+    int64_t all = 0;
+    for (int k = 0; k < dp->n; k++) {
+        size_t off = (size_t)dp->row0[k] * (size_t)dp->T, n = (size_t)(dp->row0[k + 1] - dp->row0[k]) * dp->T;
+        dp->valid[k] = tplr_model_count_valid(targets + off, n);
+        all += dp->valid[k];
+    }
+    if (n_valid)
+        *n_valid = all;
+    if (dp->n == 1) {
+        run_worker(dp, 0, inputs, targets, all);
+        return dp->loss[0];
+    }
+#pragma omp parallel num_threads(dp->n)
+    {
+        omp_set_num_threads(1); /* loops without a thread count nested in here stay on this thread */
+        tplr_prof_mute_thread(omp_get_thread_num() != 0); /* the profile times worker 0 */
+#pragma omp for schedule(static, 1)
+        for (int k = 0; k < dp->n; k++)
+            run_worker(dp, k, inputs, targets, all);
+        tplr_prof_mute_thread(0);
+    }
+    double loss = 0;
+    for (int k = 0; k < dp->n; k++)
+        loss += all > 0 ? (double)dp->loss[k] * (double)dp->valid[k] / (double)all : 0.0;
+    return (float)loss;
+}
+
+void tplr_dp_fold(tplr_dp *dp)
+{
+    if (dp->n == 1)
+        return;
+    float *restrict dst = dp->model->grads;
+    long n = (long)dp->model->n_params;
+#pragma omp parallel num_threads(dp->n)
+    for (int k = 1; k < dp->n; k++) {
+        float *restrict src = dp->grads[k];
+#pragma omp for schedule(static) nowait
+        for (long i = 0; i < n; i++) {
+            dst[i] += src[i];
+            src[i] = 0.0f;
+        }
+    }
+}
+
+float tplr_dp_grad(tplr_dp *dp, const int32_t *inputs, const int32_t *targets, int64_t *n_valid)
+{
+    float loss;
+    TPLR_PROF(TPLR_PH_CLIP, tplr_model_zero_grads(dp->model));
+    loss = tplr_dp_forward_backward(dp, inputs, targets, n_valid);
+    TPLR_PROF(TPLR_PH_CLIP, tplr_dp_fold(dp));
+    return loss;
+}
