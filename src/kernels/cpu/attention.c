@@ -12,10 +12,11 @@
 #include <string.h>
 
 #include "fastmath.h"
+#include "lanes.h"
 #include "smallgemm.h"
 #include "tplr/kernels.h"
 
-#define ROWS 4
+#define ROWS TPLR_MR /* query rows per forward block: one micro-kernel's */
 #define BWD_ROWS 16
 
 static int padded(int T) { return (T + 15) / 16 * 16; }
@@ -47,14 +48,7 @@ static int block_cols(int i0, int R) { return (i0 + R + 15) / 16 * 16; }
  * i < j < ncols. Returns the log-sum-exp. */
 static float softmax_row(float *s, int i, int ncols)
 {
-    float mx = s[0];
-    for (int j = 1; j <= i; j++)
-        mx = s[j] > mx ? s[j] : mx;
-    float sum = 0.0f;
-    for (int j = 0; j <= i; j++) {
-        s[j] = tplr_expf(s[j] - mx);
-        sum += s[j];
-    }
+    float mx = tplr_lanes_max(s, i + 1), sum = tplr_lanes_exp_sum(s, i + 1, mx, 1);
     float inv = 1.0f / sum;
     for (int j = 0; j <= i; j++)
         s[j] *= inv;
@@ -127,9 +121,7 @@ void tplr_k_attention_bwd(float *dqkv, const float *dout, const float *qkv, cons
                     int i = i0 + r;
                     float *pr = P + (size_t)r * Tp, *dsr = dS + (size_t)r * Tp;
                     const float *o = O + (size_t)i * ldo, *d = dO + (size_t)i * ldo;
-                    float D = 0.0f, l = lse_row[i];
-                    for (int c = 0; c < hd; c++)
-                        D += d[c] * o[c];
+                    float D = tplr_lanes_dot(d, o, NULL, hd), l = lse_row[i];
                     for (int j = 0; j <= i; j++) {
                         pr[j] = tplr_expf(pr[j] - l);
                         dsr[j] = pr[j] * (dsr[j] - D);

@@ -1,6 +1,7 @@
 #include <math.h>
 #include <omp.h>
 
+#include "lanes.h"
 #include "tplr/kernels.h"
 
 void tplr_k_rmsnorm_fwd(float *out, float *rstd, const float *x, const float *w, size_t M, int C,
@@ -10,9 +11,7 @@ void tplr_k_rmsnorm_fwd(float *out, float *rstd, const float *x, const float *w,
     for (size_t m = 0; m < M; m++) {
         const float *xr = x + m * (size_t)C;
         float *yr = out + m * (size_t)C;
-        float ss = 0.0f;
-        for (int c = 0; c < C; c++)
-            ss += xr[c] * xr[c];
+        float ss = tplr_lanes_dot(xr, xr, NULL, C);
         float r = 1.0f / sqrtf(ss / (float)C + eps);
         rstd[m] = r;
         for (int c = 0; c < C; c++)
@@ -31,9 +30,7 @@ void tplr_k_rmsnorm_bwd(float *dx, float *dw, const float *dout, const float *x,
             const float *xr = x + m * (size_t)C, *gr = dout + m * (size_t)C;
             float *dxr = dx + m * (size_t)C;
             float r = rstd[m];
-            float dot = 0.0f;
-            for (int c = 0; c < C; c++)
-                dot += gr[c] * w[c] * xr[c];
+            float dot = tplr_lanes_dot(gr, w, xr, C);
             float k = dot * r * r * r / (float)C;
             for (int c = 0; c < C; c++)
                 dxr[c] += gr[c] * w[c] * r - xr[c] * k;

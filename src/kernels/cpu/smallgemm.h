@@ -9,22 +9,24 @@
 #include <stddef.h>
 
 #if defined(__AVX512F__)
+#define TPLR_MR 8 /* rows of C per micro-kernel: 16 accumulators of the 32 registers */
 #define TPLR_VW 16
 typedef float tplr_vw __attribute__((vector_size(64)));
 typedef float tplr_vwu __attribute__((vector_size(64), aligned(4))); /* unaligned access */
 #else
+#define TPLR_MR 4 /* 8 accumulators of the 16 registers */
 #define TPLR_VW 8
 typedef float tplr_vw __attribute__((vector_size(32)));
 typedef float tplr_vwu __attribute__((vector_size(32), aligned(4)));
 #endif
 
-/* R rows (1..4) × NV vectors (1 or 2) of TPLR_VW floats of C; inlined with
+/* R rows (1..TPLR_MR) × NV vectors (1 or 2) of TPLR_VW floats of C; inlined with
  * constant R and NV so the accumulators stay in registers. */
 static inline __attribute__((always_inline)) void tplr_mk(int R, int NV, int K, const float *A, ptrdiff_t as_r,
                                                           ptrdiff_t as_k, const float *B, ptrdiff_t ldb, float *C,
                                                           ptrdiff_t ldc, float alpha, int accumulate)
 {
-    tplr_vw acc[4][2] = {{{0}}};
+    tplr_vw acc[TPLR_MR][2] = {{{0}}};
     for (int k = 0; k < K; k++) {
         const float *b = B + (ptrdiff_t)k * ldb;
         tplr_vw b0 = *(const tplr_vwu *)b, b1 = {0};
@@ -52,19 +54,26 @@ static inline __attribute__((always_inline)) void tplr_mk(int R, int NV, int K, 
         }
 }
 
+#define TPLR_MK_CASE(NR, NV)                                                                                \
+    case NR: tplr_mk(NR, NV, K, a, as_r, as_k, B + n0, ldb, c, ldc, alpha, accumulate); break;
+#if TPLR_MR == 8
 #define TPLR_MK_ROWS(NV)                                                                                    \
     switch (R) {                                                                                            \
-    case 4: tplr_mk(4, NV, K, a, as_r, as_k, B + n0, ldb, c, ldc, alpha, accumulate); break;                \
-    case 3: tplr_mk(3, NV, K, a, as_r, as_k, B + n0, ldb, c, ldc, alpha, accumulate); break;                \
-    case 2: tplr_mk(2, NV, K, a, as_r, as_k, B + n0, ldb, c, ldc, alpha, accumulate); break;                \
-    default: tplr_mk(1, NV, K, a, as_r, as_k, B + n0, ldb, c, ldc, alpha, accumulate); break;               \
+    TPLR_MK_CASE(8, NV) TPLR_MK_CASE(7, NV) TPLR_MK_CASE(6, NV) TPLR_MK_CASE(5, NV)                         \
+    TPLR_MK_CASE(4, NV) TPLR_MK_CASE(3, NV) TPLR_MK_CASE(2, NV) default: TPLR_MK_CASE(1, NV)               \
     }
+#else
+#define TPLR_MK_ROWS(NV)                                                                                    \
+    switch (R) {                                                                                            \
+    TPLR_MK_CASE(4, NV) TPLR_MK_CASE(3, NV) TPLR_MK_CASE(2, NV) default: TPLR_MK_CASE(1, NV)               \
+    }
+#endif
 
 static inline void tplr_small_gemm(int M, int N, int K, float alpha, const float *A, ptrdiff_t as_r, ptrdiff_t as_k,
                                    const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc, int accumulate)
 {
-    for (int r0 = 0; r0 < M; r0 += 4) {
-        int R = M - r0 < 4 ? M - r0 : 4;
+    for (int r0 = 0; r0 < M; r0 += TPLR_MR) {
+        int R = M - r0 < TPLR_MR ? M - r0 : TPLR_MR;
         const float *a = A + r0 * as_r;
         int n0 = 0;
         for (; n0 + 2 * TPLR_VW <= N; n0 += 2 * TPLR_VW) {

@@ -1,6 +1,6 @@
 #include <math.h>
 
-#include "fastmath.h"
+#include "lanes.h"
 #include "tplr/kernels.h"
 
 void tplr_k_xent(float *logits, float *row_loss, const int32_t *targets, int rows, int V,
@@ -17,25 +17,15 @@ void tplr_k_xent(float *logits, float *row_loss, const int32_t *targets, int row
                     x[j] = 0.0f;
             continue;
         }
-        float mx = x[0];
-        for (int j = 1; j < V; j++)
-            mx = x[j] > mx ? x[j] : mx;
-        float xt = x[t], sum = 0.0f;
+        float mx = tplr_lanes_max(x, V), xt = x[t];
         if (grad_scale != 0.0f) {
-            for (int j = 0; j < V; j++) {
-                float e = tplr_expf(x[j] - mx);
-                x[j] = e; /* the gradient is e/sum − onehot */
-                sum += e;
-            }
+            float sum = tplr_lanes_exp_sum(x, V, mx, 1); /* the gradient is e/sum − onehot */
             row_loss[r] = logf(sum) + mx - xt;
             float k = grad_scale / sum;
             for (int j = 0; j < V; j++)
                 x[j] *= k;
             x[t] -= grad_scale;
-        } else {
-            for (int j = 0; j < V; j++)
-                sum += tplr_expf(x[j] - mx);
-            row_loss[r] = logf(sum) + mx - xt;
-        }
+        } else
+            row_loss[r] = logf(tplr_lanes_exp_sum(x, V, mx, 0)) + mx - xt;
     }
 }
