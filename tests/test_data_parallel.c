@@ -57,8 +57,10 @@ static float dp_step(fixture *f, int workers, int *n_out, int64_t *valid)
     tplr_dp *dp;
     ASSERT_OK(tplr_dp_create(f->m, B, T, workers, &dp));
     *n_out = dp->n;
-    memset(f->m->grads, 0x7f, sizeof(float) * f->m->n_params); /* tplr_dp_grad must clear it */
-    float loss = tplr_dp_grad(dp, f->in, f->tg, valid);
+    tplr_model_zero_grads(f->m);
+    float loss = tplr_dp_forward_backward(dp, f->in, f->tg, valid);
+    double norm = sqrt(tplr_dp_fold_sumsq(dp)), want = sqrt(tplr_k_sumsq(f->m->grads, f->m->n_params));
+    assert_memory_equal(&norm, &want, sizeof norm);
     for (int k = 1; k < dp->n; k++) /* the fold leaves the other workers' buffers zeroed */
         for (size_t i = 0; i < f->m->n_params; i++)
             if (dp->grads[k][i] != 0.0f)

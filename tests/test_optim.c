@@ -118,6 +118,60 @@ static void test_sumsq_thread_independent(void **state)
     free(x);
 }
 
+/* The one-pass paths give the bits of the separate ones: fold + sum of
+ * squares against adding and tplr_k_sumsq; the step from scaled gradients
+ * that clears them against tplr_k_scale + tplr_adamw_step. */
+static void test_fused_paths(void **state)
+{
+    (void)state;
+    tplr_model *a = tiny(), *b = tiny();
+    size_t n = a->n_params;
+    float *w1 = malloc(sizeof(float) * n), *w2 = malloc(sizeof(float) * n), *want = malloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++) {
+        a->grads[i] = (float)tplr_rng_normal(4, 0, i);
+        w1[i] = (float)tplr_rng_normal(4, 1, i);
+        w2[i] = (float)tplr_rng_normal(4, 2, i);
+        want[i] = (a->grads[i] + w1[i]) + w2[i];
+    }
+    float *src[2] = {w1, w2};
+    double ss = tplr_k_fold_sumsq(a->grads, src, 2, n);
+    assert_memory_equal(a->grads, want, sizeof(float) * n);
+    double want_ss = tplr_k_sumsq(want, n);
+    assert_memory_equal(&ss, &want_ss, sizeof ss);
+    for (size_t i = 0; i < n; i++)
+        if (w1[i] != 0.0f || w2[i] != 0.0f)
+            fail_msg("source %zu not cleared", i);
+
+    memcpy(b->grads, a->grads, sizeof(float) * n);
+    tplr_adamw_hparams h = tplr_adamw_defaults();
+    tplr_adamw *oa, *ob;
+    ASSERT_OK(tplr_adamw_create(a, &h, &oa));
+    ASSERT_OK(tplr_adamw_create(b, &h, &ob));
+    for (int step = 0; step < 3; step++) {
+        float f = tplr_clip_factor(sqrt(ss), 1.0);
+        assert_true(f < 1.0f && f > 0.0f);
+        tplr_adamw_step_clear(oa, a, 1e-3, f);
+        tplr_k_scale(b->grads, n, f);
+        tplr_adamw_step(ob, b, 1e-3);
+        assert_memory_equal(a->params, b->params, sizeof(float) * n);
+        assert_memory_equal(oa->m, ob->m, sizeof(float) * n);
+        assert_memory_equal(oa->v, ob->v, sizeof(float) * n);
+        for (size_t i = 0; i < n; i++) {
+            if (a->grads[i] != 0.0f)
+                fail_msg("gradient %zu not cleared after step %d", i, step + 1);
+            a->grads[i] = b->grads[i] = (float)tplr_rng_normal(5, (uint64_t)step, i);
+        }
+    }
+    assert_true(tplr_clip_factor(0.5, 1.0) == 1.0f && tplr_clip_factor(5.0, 0.0) == 1.0f);
+    tplr_adamw_free(oa);
+    tplr_adamw_free(ob);
+    free(w1);
+    free(w2);
+    free(want);
+    tplr_model_free(a);
+    tplr_model_free(b);
+}
+
 /* The same step twice gives the same bits, and so does a fresh model. */
 static void test_step_determinism(void **state)
 {
@@ -155,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_clip_and_decay_mask),
         cmocka_unit_test(test_sumsq_thread_independent),
         cmocka_unit_test(test_step_determinism),
+        cmocka_unit_test(test_fused_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,8 +51,13 @@ float tplr_dp_forward_backward(tplr_dp *dp, const int32_t *inputs, const int32_t
 
 /* Adds the other workers' gradients into model->grads and zeroes theirs. */
 void tplr_dp_fold(tplr_dp *dp);
+/* The same, and returns Σ g² of the summed gradient (tplr_k_sumsq's bits),
+ * taken in the same pass. */
+double tplr_dp_fold_sumsq(tplr_dp *dp);
 
-/* Zeroes model->grads, forward and backward, fold: one step's gradient. */
-float tplr_dp_grad(tplr_dp *dp, const int32_t *inputs, const int32_t *targets, int64_t *n_valid);
+/* One step's gradient into model->grads, which must be zero on entry:
+ * forward and backward, then the fold; *norm gets the gradient's global L2
+ * norm (tplr_k_sumsq's bits). Returns the mean loss. */
+float tplr_dp_grad(tplr_dp *dp, const int32_t *inputs, const int32_t *targets, double *norm);
 
 #endif

@@ -83,6 +83,9 @@ void tplr_k_xent(float *logits, float *row_loss, const int32_t *targets, int row
 
 /* Sum of squares in double, in fixed blocks: the same bits for any thread count. */
 double tplr_k_sumsq(const float *x, size_t n);
+/* dst += src[0] + ... + src[n_src−1] (added in that order), every src
+ * cleared; returns tplr_k_sumsq of the new dst, in the same pass. */
+double tplr_k_fold_sumsq(float *dst, float *const *src, int n_src, size_t n);
 /* x *= s */
 void tplr_k_scale(float *x, size_t n, float s);
 
@@ -91,5 +94,14 @@ void tplr_k_scale(float *x, size_t n, float s);
  * p ← p − (lr/bc1)·m / (sqrt(v)/sqrt(bc2) + eps), bc = 1 − β^step. */
 void tplr_k_adamw(float *p, const float *g, float *m, float *v, size_t n, double lr, double beta1,
                   double beta2, double eps, double wd, int64_t step);
+/* A step's scalars, rounded to fp32 as tplr_k_adamw rounds them. */
+typedef struct tplr_adamw_k {
+    float neg_step_size, bc2_sqrt, decay, b1, b2, eps, one_minus_b1, one_minus_b2;
+} tplr_adamw_k;
+tplr_adamw_k tplr_k_adamw_scalars(double lr, double beta1, double beta2, double eps, double wd, int64_t step);
+/* tplr_k_adamw's update on the calling thread, from g·g_scale (the same bits
+ * as scaling g first), then g cleared: one pass instead of three. */
+void tplr_k_adamw_span_clear(float *p, float *g, float *m, float *v, size_t n, const tplr_adamw_k *k,
+                             float g_scale);
 
 #endif

@@ -41,8 +41,16 @@ void tplr_adamw_free(tplr_adamw *o);
  * the gradients by clip/(norm + 1e-6) (PyTorch's clip_grad_norm_). Returns
  * the norm before clipping. */
 double tplr_clip_grad_norm(tplr_model *model, double clip);
+/* The factor tplr_clip_grad_norm scales by: clip/(norm + 1e-6) when clip > 0
+ * and norm > clip, else 1. */
+float tplr_clip_factor(double norm, double clip);
 
 /* One AdamW step with learning rate lr on model->params from model->grads. */
 void tplr_adamw_step(tplr_adamw *o, tplr_model *model, double lr);
+/* The same step from grad_scale·model->grads (the same bits as scaling the
+ * gradients first, e.g. by tplr_clip_factor), then the gradients cleared for
+ * the next step: one pass over params, gradients and moments, in one
+ * parallel region. */
+void tplr_adamw_step_clear(tplr_adamw *o, tplr_model *model, double lr, float grad_scale);
 
 #endif

@@ -1,5 +1,6 @@
 /* One training step's forward and backward split by rows over the cores
  * (tplr/data_parallel.h). */
+#include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,28 +111,20 @@ float tplr_dp_forward_backward(tplr_dp *dp, const int32_t *inputs, const int32_t
     return (float)loss;
 }
 
-void tplr_dp_fold(tplr_dp *dp)
+double tplr_dp_fold_sumsq(tplr_dp *dp)
 {
-    if (dp->n == 1)
-        return;
-    float *restrict dst = dp->model->grads;
-    long n = (long)dp->model->n_params;
-#pragma omp parallel num_threads(dp->n)
-    for (int k = 1; k < dp->n; k++) {
-        float *restrict src = dp->grads[k];
-#pragma omp for schedule(static) nowait
-        for (long i = 0; i < n; i++) {
-            dst[i] += src[i];
-            src[i] = 0.0f;
-        }
-    }
+    return tplr_k_fold_sumsq(dp->model->grads, dp->grads + 1, dp->n - 1, dp->model->n_params);
 }
 
-float tplr_dp_grad(tplr_dp *dp, const int32_t *inputs, const int32_t *targets, int64_t *n_valid)
+void tplr_dp_fold(tplr_dp *dp)
 {
-    float loss;
-    TPLR_PROF(TPLR_PH_CLIP, tplr_model_zero_grads(dp->model));
-    loss = tplr_dp_forward_backward(dp, inputs, targets, n_valid);
-    TPLR_PROF(TPLR_PH_CLIP, tplr_dp_fold(dp));
+    if (dp->n > 1)
+        tplr_dp_fold_sumsq(dp);
+}
+
+float tplr_dp_grad(tplr_dp *dp, const int32_t *inputs, const int32_t *targets, double *norm)
+{
+    float loss = tplr_dp_forward_backward(dp, inputs, targets, NULL);
+    TPLR_PROF(TPLR_PH_CLIP, *norm = sqrt(tplr_dp_fold_sumsq(dp)));
     return loss;
 }

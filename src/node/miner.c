@@ -108,13 +108,15 @@ static tplr_err train_window(miner *m, int64_t w)
         if (cur != w)
             break; /* the window ended */
         tplr_pool_batch(&n->data, m->pool, m->pool_n, k, c->batch, m->inputs, m->targets);
-        float loss = tplr_dp_grad(m->dp, m->inputs, m->targets, NULL);
-        double norm = tplr_clip_grad_norm(n->model, c->inner_clip);
+        double norm;
+        tplr_model_zero_grads(n->model);
+        float loss = tplr_dp_grad(m->dp, m->inputs, m->targets, &norm);
         if (!isfinite(loss) || !isfinite(norm))
             return tplr_fail(TPLR_ENUMERIC, "window %lld: the inner loss became %g; lower inner_lr", (long long)w,
                              (double)loss);
-        if (!null_round)
-            tplr_adamw_step(m->opt, n->model, tplr_lr_at(&m->opt->hp, m->opt->step));
+        if (!null_round) /* clipped as the update reads the gradients */
+            tplr_adamw_step_clear(m->opt, n->model, tplr_lr_at(&m->opt->hp, m->opt->step),
+                                  tplr_clip_factor(norm, c->inner_clip));
         sum += loss;
         m->steps++;
     }

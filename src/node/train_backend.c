@@ -19,6 +19,7 @@ tplr_err tb_open(train_backend *b, tplr_model *m, const tplr_train_opts *o)
         TPLR_TRY(tplr_cuda_plugin_load(&b->cuda));
     TPLR_TRY(tplr_adamw_create(m, &o->hp, &b->opt));
     if (o->device == TPLR_DEVICE_CPU) {
+        tplr_model_zero_grads(m); /* and every update clears them again */
         TPLR_TRY(tplr_dp_create(m, o->batch, o->seq, o->workers, &b->dp));
         b->bytes_acts = b->dp->bytes_acts;
         b->bytes_worker_grads = b->dp->bytes_grads;
@@ -56,8 +57,9 @@ tplr_err tb_grad(train_backend *b, const int32_t *inputs, const int32_t *targets
         TPLR_TRY(b->cuda->forward_backward(b->gpu, inputs, targets, 1.0f, loss, NULL));
         return b->cuda->clip_grad_norm(b->gpu, clip, norm);
     }
-    *loss = tplr_dp_grad(b->dp, inputs, targets, NULL);
-    TPLR_PROF(TPLR_PH_CLIP, *norm = tplr_clip_grad_norm(b->m, clip));
+    /* the gradients are zero here: tb_open and every tb_update clear them */
+    *loss = tplr_dp_grad(b->dp, inputs, targets, norm);
+    b->grad_scale = tplr_clip_factor(*norm, clip); /* applied as the update reads the gradients */
     return TPLR_OK;
 }
 
@@ -67,7 +69,7 @@ tplr_err tb_update(train_backend *b, double lr)
         TPLR_TRY(b->cuda->adamw_step(b->opt, b->gpu, lr));
         return b->cuda->sync(b->gpu);
     }
-    TPLR_PROF(TPLR_PH_OPTIM, tplr_adamw_step(b->opt, b->m, lr));
+    TPLR_PROF(TPLR_PH_OPTIM, tplr_adamw_step_clear(b->opt, b->m, lr, b->grad_scale));
     return TPLR_OK;
 }
 

@@ -20,6 +20,7 @@ typedef struct train_backend {
     tplr_cuda_model *gpu; /* CUDA: the device model (NULL on CPU) */
     size_t bytes_acts;
     size_t bytes_worker_grads; /* CPU: the gradient buffers of workers 2.. */
+    float grad_scale;     /* CPU: the clipping factor of the last tb_grad, for tb_update */
 } train_backend;
 
 tplr_err tb_open(train_backend *b, tplr_model *m, const tplr_train_opts *o);

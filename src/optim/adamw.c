@@ -1,4 +1,5 @@
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 
 #include "tplr/kernels.h"
@@ -75,11 +76,17 @@ void tplr_adamw_free(tplr_adamw *o)
     free(o);
 }
 
+float tplr_clip_factor(double norm, double clip)
+{
+    return clip > 0 && norm > clip ? (float)(clip / (norm + 1e-6)) : 1.0f;
+}
+
 double tplr_clip_grad_norm(tplr_model *model, double clip)
 {
     double norm = sqrt(tplr_k_sumsq(model->grads, model->n_params));
-    if (clip > 0 && norm > clip)
-        tplr_k_scale(model->grads, model->n_params, (float)(clip / (norm + 1e-6)));
+    float f = tplr_clip_factor(norm, clip);
+    if (f != 1.0f)
+        tplr_k_scale(model->grads, model->n_params, f);
     return norm;
 }
 
@@ -93,5 +100,29 @@ void tplr_adamw_step(tplr_adamw *o, tplr_model *model, double lr)
         double wd = ti->ndim >= 2 ? h->weight_decay : 0.0;
         tplr_k_adamw(model->params + off, model->grads + off, o->m + off, o->v + off, ti->numel, lr,
                      h->beta1, h->beta2, h->eps, wd, o->step);
+    }
+}
+
+void tplr_adamw_step_clear(tplr_adamw *o, tplr_model *model, double lr, float grad_scale)
+{
+    o->step++;
+    const tplr_adamw_hparams *h = &o->hp;
+    tplr_adamw_k decayed = tplr_k_adamw_scalars(lr, h->beta1, h->beta2, h->eps, h->weight_decay, o->step);
+    tplr_adamw_k plain = tplr_k_adamw_scalars(lr, h->beta1, h->beta2, h->eps, 0.0, o->step);
+    size_t n = model->n_params;
+    /* one region: each thread takes a contiguous share of the buffer and
+     * walks the tensors in it (the tensors lie back to back) */
+#pragma omp parallel
+    {
+        int nt = omp_get_num_threads(), t = omp_get_thread_num();
+        size_t lo = n * (size_t)t / (size_t)nt, hi = n * (size_t)(t + 1) / (size_t)nt;
+        for (int k = 0; k < model->n_tensors; k++) {
+            const tplr_tensor_info *ti = &model->tensors[k];
+            size_t a = ti->offset > lo ? ti->offset : lo;
+            size_t z = ti->offset + ti->numel < hi ? ti->offset + ti->numel : hi;
+            if (a < z)
+                tplr_k_adamw_span_clear(model->params + a, model->grads + a, o->m + a, o->v + a, z - a,
+                                        ti->ndim >= 2 ? &decayed : &plain, grad_scale);
+        }
     }
 }
