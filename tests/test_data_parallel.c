@@ -129,6 +129,44 @@ static void test_no_valid_target(void **state)
     compare_workers(2);
 }
 
+/* The logits a step can hand back (lnf·lm_headᵀ of its training pass)
+ * against a forward pass over the whole batch; and with two or more workers
+ * the step's bits do not depend on the thread count. */
+static void test_logits_and_threads(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, 1);
+    size_t nl = (size_t)B * T * (size_t)f.m->cfg.vocab;
+    float *want = malloc(sizeof(float) * nl), *got = malloc(sizeof(float) * nl);
+    tplr_acts *a;
+    ASSERT_OK(tplr_acts_create(f.m, B, T, &a));
+    tplr_model_forward_logits(f.m, a, f.in, want);
+    tplr_acts_free(a);
+    float *first = malloc(sizeof(float) * f.m->n_params);
+    for (int threads = 1; threads <= 2; threads++) {
+        tplr_k_set_threads(threads);
+        tplr_dp *dp;
+        ASSERT_OK(tplr_dp_create(f.m, B, T, 2, &dp));
+        dp->logits = got;
+        tplr_model_zero_grads(f.m);
+        double norm;
+        tplr_dp_grad(dp, f.in, f.tg, &norm);
+        double e = tu_max_rel_diff(got, want, nl);
+        if (!(e <= 1e-5))
+            fail_msg("logits differ by %.3g", e);
+        if (threads == 1)
+            memcpy(first, f.m->grads, sizeof(float) * f.m->n_params);
+        else
+            assert_memory_equal(f.m->grads, first, sizeof(float) * f.m->n_params);
+        tplr_dp_free(dp);
+    }
+    free(first);
+    free(want);
+    free(got);
+    teardown(&f);
+}
+
 static void test_bad_batch(void **state)
 {
     (void)state;
@@ -149,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_all_targets),
         cmocka_unit_test(test_ignored_targets),
         cmocka_unit_test(test_no_valid_target),
+        cmocka_unit_test(test_logits_and_threads),
         cmocka_unit_test(test_bad_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,6 +30,9 @@ typedef struct tplr_dp {
     float *grads[TPLR_DP_MAX_WORKERS];  /* grads[0] is model->grads; the others are the workers' own */
     int64_t valid[TPLR_DP_MAX_WORKERS]; /* each worker's valid targets in the last step */
     float loss[TPLR_DP_MAX_WORKERS];    /* each worker's mean loss over its rows in the last step */
+    float *logits;                      /* when not NULL, the next tplr_dp_forward_backward also writes
+                                         * the batch's [B·T][V] logits here (lnf·lm_headᵀ from the
+                                         * training pass, before any update) */
     size_t bytes_acts;                  /* all workers' activations */
     size_t bytes_grads;                 /* the workers' own gradient buffers (model->grads not counted) */
 } tplr_dp;

@@ -80,6 +80,12 @@ static void run_worker(tplr_dp *dp, int k, const int32_t *inputs, const int32_t 
     size_t off = (size_t)dp->row0[k] * (size_t)dp->T;
     float scale = all > 0 ? (float)((double)dp->valid[k] / (double)all) : 1.0f;
     dp->loss[k] = tplr_model_forward_backward(&view, dp->acts[k], inputs + off, targets + off, scale, NULL);
+    if (dp->logits) { /* the final norm's output is still in lnf: the backward pass only reads it */
+        const tplr_acts *a = dp->acts[k];
+        int C = view.cfg.hidden, V = view.cfg.vocab;
+        tplr_k_matmul(0, 1, (int)a->M, V, C, 1.0f, a->lnf, C, view.params + view.lm_head, C, 0.0f,
+                      dp->logits + off * (size_t)V, V);
+    }
 }
 
 float tplr_dp_forward_backward(tplr_dp *dp, const int32_t *inputs, const int32_t *targets, int64_t *n_valid)

@@ -13,10 +13,10 @@
  *    tplr_model_zero_grads (a single-threaded memset, a second trip through
  *    memory); tplr_adamw_step_clear updates p, m, v in one parallel region
  *    over the whole buffer and clears each gradient as it reads it.
- *  - The final logits from the last training pass: tplr_model_forward_backward
- *    leaves the final norm's output in acts->lnf (the backward pass only reads
- *    it), so each worker's logits are one lm_head product on it, before the
- *    update, instead of the reference's whole extra forward pass.
+ *  - The final logits from the last training pass (tplr_dp's `logits`: each
+ *    worker's lm_head product on the final norm's output, which the backward
+ *    pass leaves in place), before the update, instead of the reference's
+ *    whole extra forward pass.
  * The update is tplr_k_adamw's, element by element, so weights, loss and
  * logits match the reference's up to the order of the gradient's additions. */
 #include <stdlib.h>
@@ -32,19 +32,6 @@ static void split_rows(const int32_t *batch, int B, int S, int32_t *inputs, int3
     for (int r = 0; r < B; r++) {
         memcpy(inputs + r * T, batch + (size_t)r * S, T * sizeof(int32_t));
         memcpy(targets + r * T, batch + (size_t)r * S + 1, T * sizeof(int32_t));
-    }
-}
-
-/* Each worker's rows of logits, lnf · lm_headᵀ, with the weights before the update. */
-static void final_logits(const tplr_dp *dp, float *out)
-{
-    const tplr_model *m = dp->model;
-    int C = m->cfg.hidden, V = m->cfg.vocab;
-    for (int k = 0; k < dp->n; k++) {
-        size_t off = (size_t)dp->row0[k] * (size_t)dp->T;
-        int rows = (dp->row0[k + 1] - dp->row0[k]) * dp->T;
-        tplr_k_matmul(0, 1, rows, V, C, 1.0f, dp->acts[k]->lnf, C, m->params + m->lm_head, C, 0.0f,
-                      out + off * (size_t)V, V);
     }
 }
 
@@ -64,9 +51,9 @@ tplr_err inner_steps(tplr_model *model, tplr_tour_data *data_iterator, tplr_adam
             break;
         }
         split_rows(batch, B, S, inputs, targets);
+        if (step == num_steps - 1) /* the last step's logits from its training pass, before its update */
+            dp->logits = result->final_logits;
         result->final_loss = tplr_dp_forward_backward(dp, inputs, targets, NULL);
-        if (step == num_steps - 1)
-            final_logits(dp, result->final_logits);
         tplr_dp_fold(dp); /* the workers' gradients into the model's */
         tplr_adamw_step_clear(optimizer, model, optimizer->hp.lr, 1.0f);
         result->total_tokens += (int64_t)B * S;
