@@ -10,8 +10,8 @@
  * a step's operations end on, and small matrix products run closer to the
  * core's peak on one thread than split over two.
  * With one worker it is tplr_model_forward_backward on all threads, bit for
- * bit. Results depend on the worker count, so a run resumes bit-identically
- * with the same thread count (as before). */
+ * bit. Results depend on the worker count; with two or more, each worker on
+ * one thread, not on the thread count. */
 #ifndef TPLR_DATA_PARALLEL_H
 #define TPLR_DATA_PARALLEL_H
 

@@ -15,11 +15,7 @@ static double totals[TPLR_PH_COUNT];
 void tplr_prof_enable(int on) { enabled = on; }
 int tplr_prof_enabled(void) { return enabled && !muted; }
 void tplr_prof_mute_thread(int on) { muted = on; }
-void tplr_prof_add(tplr_phase ph, double seconds)
-{
-    if (!muted)
-        totals[ph] += seconds;
-}
+void tplr_prof_add(tplr_phase ph, double seconds) { totals[ph] += seconds; }
 
 void tplr_prof_reset(void)
 {

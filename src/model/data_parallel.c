@@ -51,10 +51,9 @@ tplr_err tplr_dp_create(tplr_model *m, int B, int T, int workers, tplr_dp **out)
         dp->n = k + 1;
         dp->grads[k] = m->grads;
         if (k > 0) {
-            e = tplr_alloc((void **)&dp->grads[k], sizeof(float) * m->n_params, "a worker's gradients");
+            e = tplr_alloc((void **)&dp->grads[k], sizeof(float) * m->n_params, "a worker's gradients"); /* zeroed */
             if (e)
                 break;
-            memset(dp->grads[k], 0, sizeof(float) * m->n_params);
             dp->bytes_grads += sizeof(float) * m->n_params;
         }
         e = tplr_acts_create(m, dp->row0[k + 1] - dp->row0[k], T, &dp->acts[k]);

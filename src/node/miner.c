@@ -72,6 +72,7 @@ static tplr_err miner_init(miner *m)
     tplr_adamw_hparams hp = tplr_node_config_adamw(c);
     TPLR_TRY(tplr_adamw_create(n->model, &hp, &m->opt));
     TPLR_TRY(tplr_dp_create(n->model, c->batch, c->seq, 0, &m->dp));
+    tplr_model_zero_grads(n->model); /* tplr_dp_grad needs them zero; each step leaves them so */
     size_t tok = (size_t)c->batch * (size_t)c->seq, np = n->model->n_params;
     m->pool_n = c->pool_size < n->data.n ? c->pool_size : n->data.n;
     m->inputs = malloc(tok * sizeof(int32_t));
@@ -109,12 +110,13 @@ static tplr_err train_window(miner *m, int64_t w)
             break; /* the window ended */
         tplr_pool_batch(&n->data, m->pool, m->pool_n, k, c->batch, m->inputs, m->targets);
         double norm;
-        tplr_model_zero_grads(n->model);
         float loss = tplr_dp_grad(m->dp, m->inputs, m->targets, &norm);
         if (!isfinite(loss) || !isfinite(norm))
             return tplr_fail(TPLR_ENUMERIC, "window %lld: the inner loss became %g; lower inner_lr", (long long)w,
                              (double)loss);
-        if (!null_round) /* clipped as the update reads the gradients */
+        if (null_round) /* no update to clear the gradients */
+            tplr_model_zero_grads(n->model);
+        else /* clipped as the update reads the gradients, which it then clears */
             tplr_adamw_step_clear(m->opt, n->model, tplr_lr_at(&m->opt->hp, m->opt->step),
                                   tplr_clip_factor(norm, c->inner_clip));
         sum += loss;

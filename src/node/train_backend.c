@@ -22,7 +22,6 @@ tplr_err tb_open(train_backend *b, tplr_model *m, const tplr_train_opts *o)
         tplr_model_zero_grads(m); /* and every update clears them again */
         TPLR_TRY(tplr_dp_create(m, o->batch, o->seq, o->workers, &b->dp));
         b->bytes_acts = b->dp->bytes_acts;
-        b->bytes_worker_grads = b->dp->bytes_grads;
         return TPLR_OK;
     }
     tplr_cu_dtype dt = o->precision == TPLR_PRECISION_BF16 ? TPLR_CU_BF16 : TPLR_CU_F32;

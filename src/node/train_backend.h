@@ -19,7 +19,6 @@ typedef struct train_backend {
     const tplr_cuda_plugin *cuda; /* CUDA: the plugin's functions (NULL on CPU) */
     tplr_cuda_model *gpu; /* CUDA: the device model (NULL on CPU) */
     size_t bytes_acts;
-    size_t bytes_worker_grads; /* CPU: the gradient buffers of workers 2.. */
     float grad_scale;     /* CPU: the clipping factor of the last tb_grad, for tb_update */
 } train_backend;
 

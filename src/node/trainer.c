@@ -213,7 +213,7 @@ tplr_err tplr_train(tplr_model *m, const tplr_train_opts *o, tplr_train_summary 
         s->steps_done = start;
         s->flops_per_token = tplr_model_train_flops_per_token(m, opts.seq);
         s->bytes_params = sizeof(float) * m->n_params;
-        s->bytes_grads = s->bytes_params + b.be.bytes_worker_grads;
+        s->bytes_grads = s->bytes_params + (b.be.dp ? b.be.dp->bytes_grads : 0); /* and the other workers' */
         s->workers = opts.workers;
         s->bytes_moments = 2 * sizeof(float) * m->n_params;
         s->bytes_acts = b.be.bytes_acts;

@@ -90,6 +90,9 @@ double tplr_clip_grad_norm(tplr_model *model, double clip)
     return norm;
 }
 
+/* Weight decay applies to matrices, not to norm gains. */
+static int decays(const tplr_tensor_info *ti) { return ti->ndim >= 2; }
+
 void tplr_adamw_step(tplr_adamw *o, tplr_model *model, double lr)
 {
     o->step++;
@@ -97,7 +100,7 @@ void tplr_adamw_step(tplr_adamw *o, tplr_model *model, double lr)
     for (int t = 0; t < model->n_tensors; t++) {
         const tplr_tensor_info *ti = &model->tensors[t];
         size_t off = ti->offset;
-        double wd = ti->ndim >= 2 ? h->weight_decay : 0.0;
+        double wd = decays(ti) ? h->weight_decay : 0.0;
         tplr_k_adamw(model->params + off, model->grads + off, o->m + off, o->v + off, ti->numel, lr,
                      h->beta1, h->beta2, h->eps, wd, o->step);
     }
@@ -122,7 +125,7 @@ void tplr_adamw_step_clear(tplr_adamw *o, tplr_model *model, double lr, float gr
             size_t z = ti->offset + ti->numel < hi ? ti->offset + ti->numel : hi;
             if (a < z)
                 tplr_k_adamw_span_clear(model->params + a, model->grads + a, o->m + a, o->v + a, z - a,
-                                        ti->ndim >= 2 ? &decayed : &plain, grad_scale);
+                                        decays(ti) ? &decayed : &plain, grad_scale);
         }
     }
 }
