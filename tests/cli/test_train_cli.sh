@@ -39,6 +39,16 @@ expect_fail "kv_heads do not divide heads" "kv_heads" "$TPLR" model init --prese
 expect_fail "unknown preset" "unknown preset" "$TPLR" model init --preset 7B --out bad
 [ ! -e bad ] && ok "failed init leaves nothing" || bad "failed init left 'bad' behind"
 
+# OMP_PROC_BIND pins the starting thread as the program loads; the restart
+# that picks OpenBLAS's kernels (blas_core.c) must not leave both workers on
+# that one CPU
+if [ "$(nproc)" -ge 2 ]; then
+  places=$(OMP_PROC_BIND=true OMP_DISPLAY_AFFINITY=true "$TPLR" train --model m1 --data train.npy --batch 4 --steps 1 \
+    --threads 2 --quiet 2>&1 | sed -n 's/^level 1 thread .* affinity \(.*\)$/\1/p' | sort -u | wc -l)
+  [ "$places" -ge 2 ] && ok "OMP_PROC_BIND: the two workers run on two CPUs" ||
+    bad "OMP_PROC_BIND=true: the workers share one CPU ($places distinct places)"
+fi
+
 # bit-exact resume: 8 steps in one go, versus 4 + 4
 common=(--data train.npy --batch 4 --lr 3e-3 --warmup 2 --t-max 6 --threads 2 --quiet)
 "$TPLR" train --model m1 "${common[@]}" --steps 8 --log full.jsonl --out full >/dev/null 2>&1

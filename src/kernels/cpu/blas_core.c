@@ -7,6 +7,8 @@
  * fallback sets it and starts itself again. */
 #include <cblas.h>
 #include <cpuid.h>
+#include <omp.h>
+#include <sched.h> /* sched_setaffinity, CPU_SET: _GNU_SOURCE comes from the build */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,11 +59,36 @@ const char *tplr_blas_forced_core(void)
     return NULL;
 }
 
+/* With OMP_PROC_BIND set, the OpenMP runtime pins the starting thread to its
+ * first place as the program loads, and a new image inherits that one-place
+ * mask: every thread of the restarted program would share one core. The
+ * places the runtime found hold the CPUs the program was started with, so
+ * the mask is widened back to them before the restart. */
+static void unpin_for_exec(void)
+{
+    int n = omp_get_num_places();
+    if (n < 2)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int p = 0; p < n; p++) {
+        int ids[CPU_SETSIZE], k = omp_get_place_num_procs(p);
+        if (k < 0 || k > CPU_SETSIZE)
+            return;
+        omp_get_place_proc_ids(p, ids);
+        for (int i = 0; i < k; i++)
+            if (ids[i] >= 0 && ids[i] < CPU_SETSIZE)
+                CPU_SET(ids[i], &set);
+    }
+    (void)sched_setaffinity(0, sizeof set, &set);
+}
+
 void tplr_blas_restart_if_generic(char **argv)
 {
     const char *core = tplr_blas_forced_core();
     if (!core || setenv("OPENBLAS_CORETYPE", core, 1))
         return;
+    unpin_for_exec();
     execv("/proc/self/exe", argv);
     unsetenv("OPENBLAS_CORETYPE"); /* no restart: go on with the generic kernels */
 }
