@@ -24,7 +24,7 @@ static int padded(int T) { return (T + 15) / 16 * 16; }
 size_t tplr_k_attention_scratch_floats(int T, int hd)
 {
     size_t Tp = (size_t)padded(T);
-    return 2 * (size_t)hd * Tp + 2 * (size_t)BWD_ROWS * Tp; /* two panels + a block of P and dS */
+    return 2 * (size_t)hd * Tp + 2 * (size_t)BWD_ROWS * Tp + Tp; /* two panels, a block of P and dS, rowdot */
 }
 
 /* dst[d][j] = scale·src[j][d] for j < T, zero for T ≤ j < Tp. */
@@ -106,21 +106,21 @@ void tplr_k_attention_bwd(float *dqkv, const float *dout, const float *qkv, cons
         int b = item / KV, g = item % KV;
         float *kt = scratch + (size_t)omp_get_thread_num() * tplr_k_attention_scratch_floats(T, hd);
         float *vt = kt + (size_t)hd * Tp, *P = vt + (size_t)hd * Tp, *dS = P + (size_t)BWD_ROWS * Tp;
+        float *rowdot = dS + (size_t)BWD_ROWS * Tp; /* [T] dO_i · O_i of the head at hand */
         const float *base = qkv + (size_t)b * T * ldqkv;
         float *dbase = dqkv + (size_t)b * T * ldqkv;
         const float *k = base + (H + g) * hd, *v = base + (H + KV + g) * hd;
         float *dk = dbase + (H + g) * hd, *dv = dbase + (H + KV + g) * hd;
         transpose_panel(kt, k, ldqkv, T, hd, scale);
         transpose_panel(vt, v, ldqkv, T, hd, 1.0f);
-        for (int i = 0; i < T; i++) {
-            memset(dk + (size_t)i * ldqkv, 0, sizeof(float) * (size_t)hd);
-            memset(dv + (size_t)i * ldqkv, 0, sizeof(float) * (size_t)hd);
-        }
         for (int h = g * group; h < (g + 1) * group; h++) {
+            int first = h == g * group; /* dk, dv rows a block reaches first are written, not added to */
             const float *q = base + h * hd;
             const float *dO = dout + (size_t)b * T * ldo + h * hd, *O = out + (size_t)b * T * ldo + h * hd;
             const float *lse_row = lse + ((size_t)b * H + h) * T;
             float *dq = dbase + h * hd;
+            for (int i = 0; i < T; i++) /* in one pass: the rows stream in order */
+                rowdot[i] = tplr_lanes_dot(dO + (size_t)i * ldo, O + (size_t)i * ldo, NULL, hd);
             /* Blocks of BWD_ROWS query rows: their P and dS rows stay in L1
              * while they update dq, and every dk and dv row up to the block's
              * diagonal. */
@@ -132,8 +132,7 @@ void tplr_k_attention_bwd(float *dqkv, const float *dout, const float *qkv, cons
                 for (int r = 0; r < R; r++) {
                     int i = i0 + r;
                     float *pr = P + (size_t)r * Tp, *dsr = dS + (size_t)r * Tp;
-                    const float *o = O + (size_t)i * ldo, *d = dO + (size_t)i * ldo;
-                    float D = tplr_lanes_dot(d, o, NULL, hd), l = lse_row[i];
+                    float D = rowdot[i], l = lse_row[i];
                     for (int j = 0; j <= i; j++) {
                         pr[j] = tplr_expf(pr[j] - l);
                         dsr[j] = pr[j] * (dsr[j] - D);
@@ -141,10 +140,14 @@ void tplr_k_attention_bwd(float *dqkv, const float *dout, const float *qkv, cons
                     for (int j = i + 1; j < ncols; j++)
                         pr[j] = dsr[j] = 0.0f;
                 }
-                /* dq[i0:i0+R] = scale·dS·k;  dk[0:kmax] += scale·dSᵀ·q;  dv[0:kmax] += Pᵀ·dO */
+                /* dq[i0:i0+R] = scale·dS·k;  dk[0:kmax] += scale·dSᵀ·q;  dv[0:kmax] += Pᵀ·dO,
+                 * where rows i0..kmax-1 start here for the group's first head */
                 tplr_small_gemm(R, hd, kmax, scale, dS, Tp, 1, k, ldqkv, dq + (size_t)i0 * ldqkv, ldqkv, 0);
-                tplr_small_gemm(kmax, hd, R, scale, dS, 1, Tp, qb, ldqkv, dk, ldqkv, 1);
-                tplr_small_gemm(kmax, hd, R, 1.0f, P, 1, Tp, dOb, ldo, dv, ldqkv, 1);
+                tplr_small_gemm(i0, hd, R, scale, dS, 1, Tp, qb, ldqkv, dk, ldqkv, 1);
+                tplr_small_gemm(i0, hd, R, 1.0f, P, 1, Tp, dOb, ldo, dv, ldqkv, 1);
+                size_t at = (size_t)i0 * ldqkv;
+                tplr_small_gemm(R, hd, R, scale, dS + i0, 1, Tp, qb, ldqkv, dk + at, ldqkv, !first);
+                tplr_small_gemm(R, hd, R, 1.0f, P + i0, 1, Tp, dOb, ldo, dv + at, ldqkv, !first);
             }
         }
     }
