@@ -9,6 +9,9 @@
  * Splitting by rows instead of inside each operation saves the ~40 barriers
  * a step's operations end on, and small matrix products run closer to the
  * core's peak on one thread than split over two.
+ * A worker done with its rows takes queued weight gradients of the lowest
+ * layers over from the workers still running (tplr/wgrad_queue.h), which
+ * changes no bit of the result.
  * With one worker it is tplr_model_forward_backward on all threads, bit for
  * bit. Results depend on the worker count; with two or more, each worker on
  * one thread, not on the thread count. */
@@ -27,6 +30,8 @@ typedef struct tplr_dp {
     int B, T;
     int row0[TPLR_DP_MAX_WORKERS + 1];  /* worker k takes rows [row0[k], row0[k+1]) */
     tplr_acts *acts[TPLR_DP_MAX_WORKERS];
+    struct tplr_wgrad_queue *queue[TPLR_DP_MAX_WORKERS]; /* with two or more workers: each one's queued
+                                                          * weight gradients (tplr/wgrad_queue.h) */
     float *grads[TPLR_DP_MAX_WORKERS];  /* grads[0] is model->grads; the others are the workers' own */
     int64_t valid[TPLR_DP_MAX_WORKERS]; /* each worker's valid targets in the last step */
     float loss[TPLR_DP_MAX_WORKERS];    /* each worker's mean loss over its rows in the last step */
@@ -40,6 +45,12 @@ typedef struct tplr_dp {
 /* The workers a step of B rows gets when `requested` are asked for (≤ 0:
  * the thread count): at most B and TPLR_DP_MAX_WORKERS, at least 1. */
 int tplr_dp_count(int requested, int B);
+/* With two or more workers, the layers whose weight gradients each worker
+ * queues (tplr/wgrad_queue.h) so that a worker that is done takes over from
+ * one still running: a quarter of them, rounded up (about a tenth of a
+ * step's work, against 1-17 % of imbalance measured between two vCPUs;
+ * each queued layer costs 2·M·C + 2·M·F + M·qkv_dim floats a worker). */
+int tplr_dp_queued_layers(int layers);
 /* Workers for batches of B rows of T tokens (tplr_dp_count of workers). m
  * must outlive the result. */
 tplr_err tplr_dp_create(tplr_model *m, int B, int T, int workers, tplr_dp **out);

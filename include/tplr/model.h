@@ -25,6 +25,8 @@
 
 #define TPLR_TENSOR_NAME_MAX 96
 
+struct tplr_wgrad_queue;
+
 typedef struct tplr_tensor_info {
     char name[TPLR_TENSOR_NAME_MAX];
     int ndim;          /* 1 or 2 */
@@ -78,6 +80,10 @@ typedef struct tplr_acts {
     float *att_scratch; /* [n_threads][attention scratch] */
     float *row_loss;    /* [M] */
     int chunk_rows;
+    /* when not NULL (a data-parallel worker's, tplr/wgrad_queue.h): the
+     * backward pass queues the weight gradients of the layers below
+     * wq->layers there, and runs what is left of them at its end */
+    struct tplr_wgrad_queue *wq;
 } tplr_acts;
 
 /* Allocates a model (parameters and gradients zeroed) for a valid config. */

@@ -5,7 +5,7 @@ static const char *const names[TPLR_PH_COUNT] = {
     "swiglu", "down matmul", "lm_head matmul", "softmax+xent", "residual copies",
     "rmsnorm (bwd)", "qkv matmuls (bwd)", "rope (bwd)", "attention (bwd)", "o_proj matmuls (bwd)",
     "gate/up matmuls (bwd)", "swiglu (bwd)", "down matmuls (bwd)", "lm_head matmuls (bwd)",
-    "embedding (bwd)", "grad norm+clip", "adamw", "batch loading",
+    "embedding (bwd)", "waiting for workers", "grad norm+clip", "adamw", "batch loading",
 };
 
 static int enabled;

@@ -9,12 +9,14 @@
 #include "tplr/kernels.h"
 #include "tplr/mem.h"
 #include "tplr/profile.h"
+#include "tplr/wgrad_queue.h"
 
 void tplr_dp_free(tplr_dp *dp)
 {
     if (!dp)
         return;
     for (int k = 0; k < dp->n; k++) {
+        tplr_wgrad_queue_free(dp->queue[k]);
         tplr_acts_free(dp->acts[k]);
         if (k > 0)
             tplr_free(dp->grads[k]);
@@ -31,6 +33,8 @@ int tplr_dp_count(int requested, int B)
         w = TPLR_DP_MAX_WORKERS;
     return w < 1 ? 1 : w;
 }
+
+int tplr_dp_queued_layers(int layers) { return (layers + 3) / 4; }
 
 tplr_err tplr_dp_create(tplr_model *m, int B, int T, int workers, tplr_dp **out)
 {
@@ -59,9 +63,15 @@ tplr_err tplr_dp_create(tplr_model *m, int B, int T, int workers, tplr_dp **out)
         e = tplr_acts_create(m, dp->row0[k + 1] - dp->row0[k], T, &dp->acts[k]);
         if (e)
             break;
-        if (w > 1) /* its attention runs on its own thread */
-            dp->acts[k]->n_threads = 1;
         dp->bytes_acts += dp->acts[k]->bytes;
+        if (w > 1) { /* its attention runs on its own thread; its lowest layers' weight gradients are queued */
+            dp->acts[k]->n_threads = 1;
+            e = tplr_wgrad_queue_create(m, dp->acts[k]->M, tplr_dp_queued_layers(m->cfg.layers), &dp->queue[k]);
+            if (e)
+                break;
+            dp->acts[k]->wq = dp->queue[k];
+            dp->bytes_acts += dp->queue[k]->bytes;
+        }
     }
     if (e) {
         tplr_dp_free(dp);
@@ -87,6 +97,13 @@ static void run_worker(tplr_dp *dp, int k, const int32_t *inputs, const int32_t 
     }
 }
 
+/* The end of a step's rows for every worker (a barrier of the enclosing
+ * region), timed by the profile as what is left of their imbalance. */
+static void wait_for_workers(void)
+{
+#pragma omp barrier
+}
+
 float tplr_dp_forward_backward(tplr_dp *dp, const int32_t *inputs, const int32_t *targets, int64_t *n_valid)
 {
     int64_t all = 0;
@@ -101,13 +118,22 @@ float tplr_dp_forward_backward(tplr_dp *dp, const int32_t *inputs, const int32_t
         run_worker(dp, 0, inputs, targets, all);
         return dp->loss[0];
     }
+    for (int k = 0; k < dp->n; k++)
+        tplr_wgrad_queue_reset(dp->queue[k]);
 #pragma omp parallel num_threads(dp->n)
     {
         omp_set_num_threads(1); /* loops without a thread count nested in here stay on this thread */
         tplr_prof_mute_thread(omp_get_thread_num() != 0); /* the profile times worker 0 */
-#pragma omp for schedule(static, 1)
+#pragma omp for schedule(static, 1) nowait
         for (int k = 0; k < dp->n; k++)
             run_worker(dp, k, inputs, targets, all);
+        /* done with its own rows: take over queued weight gradients of the
+         * workers still running (each waits only on a worker that a thread
+         * is running, so none waits forever) */
+        int me = omp_get_thread_num();
+        for (int j = 1; j < dp->n; j++)
+            tplr_wgrad_queue_run(dp->queue[(me + j) % dp->n]);
+        TPLR_PROF(TPLR_PH_WAIT, wait_for_workers());
         tplr_prof_mute_thread(0);
     }
     double loss = 0;

@@ -4,6 +4,7 @@
 #include "tplr/kernels.h"
 #include "tplr/model.h"
 #include "tplr/profile.h"
+#include "tplr/wgrad_queue.h"
 
 #define W(m, off) ((m)->params + (off))
 #define G(m, off) ((m)->grads + (off))
@@ -92,6 +93,28 @@ void tplr_model_forward_logits(tplr_model *m, tplr_acts *a, const int32_t *input
     tplr_k_matmul(0, 1, (int)a->M, V, C, 1.0f, a->lnf, C, W(m, m->lm_head), C, 0.0f, out, V);
 }
 
+/* A weight gradient G[Mo×No] += Aᵀ·B: queued when q is not NULL, else run. */
+static void weight_grad(tplr_wgrad_queue *q, tplr_phase ph, int Mo, int No, int Ko, const float *A, int lda,
+                        const float *B, int ldb, float *G, int ldg)
+{
+    tplr_wgrad w = {Mo, No, Ko, lda, ldb, ldg, A, B, G, (int)ph};
+    if (q)
+        tplr_wgrad_queue_push(q, &w);
+    else
+        tplr_wgrad_run(&w);
+}
+
+/* An input of a queued weight gradient that the pass will overwrite: its
+ * own copy in the queue. */
+static const float *keep(tplr_wgrad_queue *q, int l, int which, const float *x, size_t n)
+{
+    if (!q)
+        return x;
+    float *copy = tplr_wgrad_queue_input(q, l, which);
+    TPLR_PROF(TPLR_PH_COPY, memcpy(copy, x, sizeof(float) * n));
+    return copy;
+}
+
 static void backward_layers(tplr_model *m, tplr_acts *a, const int32_t *inputs)
 {
     const tplr_model_config *c = &m->cfg;
@@ -105,31 +128,33 @@ static void backward_layers(tplr_model *m, tplr_acts *a, const int32_t *inputs)
         float *x = a->resid + l * MC, *ln1 = a->ln1 + l * MC, *mid = a->mid + l * MC;
         float *ln2 = a->ln2 + l * MC, *qkv = a->qkv + l * M * D, *attn = a->attn + l * M * Q;
         float *gu = a->gu + l * M * 2 * F, *act = a->act + l * M * F;
+        /* this layer's weight gradients queued (their inputs in the queue), or run in place */
+        tplr_wgrad_queue *q = a->wq && l < a->wq->layers ? a->wq : NULL;
+        float *dgu = q ? tplr_wgrad_queue_input(q, l, TPLR_WQ_DGU) : a->dgu;
+        float *dqkv = q ? tplr_wgrad_queue_input(q, l, TPLR_WQ_DQKV) : a->dqkv;
         /* MLP: next = mid + down(silu(gate)·up) */
-        TPLR_PROF(TPLR_PH_DOWN_MM_B, {
-            tplr_k_matmul(1, 0, C, F, (int)M, 1.0f, dres, C, act, F, 1.0f, G(m, L->wdown), F);
-            tplr_k_matmul(0, 0, (int)M, F, C, 1.0f, dres, C, W(m, L->wdown), F, 0.0f, a->dact, F);
-        });
-        TPLR_PROF(TPLR_PH_SWIGLU_B, tplr_k_swiglu_bwd(a->dgu, a->dact, gu, M, F));
-        TPLR_PROF(TPLR_PH_UP_MM_B, {
-            tplr_k_matmul(1, 0, 2 * F, C, (int)M, 1.0f, a->dgu, 2 * F, ln2, C, 1.0f, G(m, L->wgu), C);
-            tplr_k_matmul(0, 0, (int)M, C, 2 * F, 1.0f, a->dgu, 2 * F, W(m, L->wgu), C, 0.0f, a->dln, C);
-        });
+        weight_grad(q, TPLR_PH_DOWN_MM_B, C, F, (int)M, keep(q, l, TPLR_WQ_DRES_MLP, dres, MC), C, act, F,
+                    G(m, L->wdown), F);
+        TPLR_PROF(TPLR_PH_DOWN_MM_B,
+                  tplr_k_matmul(0, 0, (int)M, F, C, 1.0f, dres, C, W(m, L->wdown), F, 0.0f, a->dact, F));
+        TPLR_PROF(TPLR_PH_SWIGLU_B, tplr_k_swiglu_bwd(dgu, a->dact, gu, M, F));
+        weight_grad(q, TPLR_PH_UP_MM_B, 2 * F, C, (int)M, dgu, 2 * F, ln2, C, G(m, L->wgu), C);
+        TPLR_PROF(TPLR_PH_UP_MM_B,
+                  tplr_k_matmul(0, 0, (int)M, C, 2 * F, 1.0f, dgu, 2 * F, W(m, L->wgu), C, 0.0f, a->dln, C));
         TPLR_PROF(TPLR_PH_NORM_B,
                   tplr_k_rmsnorm_bwd(dres, G(m, L->norm2), a->dln, mid, W(m, L->norm2), a->rstd2 + l * M, M, C));
         /* attention: mid = x + o_proj(attn(rope(qkv(norm1(x))))) */
-        TPLR_PROF(TPLR_PH_OUT_MM_B, {
-            tplr_k_matmul(1, 0, C, Q, (int)M, 1.0f, dres, C, attn, Q, 1.0f, G(m, L->wo), Q);
-            tplr_k_matmul(0, 0, (int)M, Q, C, 1.0f, dres, C, W(m, L->wo), Q, 0.0f, a->dattn, Q);
-        });
+        weight_grad(q, TPLR_PH_OUT_MM_B, C, Q, (int)M, keep(q, l, TPLR_WQ_DRES_ATTN, dres, MC), C, attn, Q,
+                    G(m, L->wo), Q);
+        TPLR_PROF(TPLR_PH_OUT_MM_B,
+                  tplr_k_matmul(0, 0, (int)M, Q, C, 1.0f, dres, C, W(m, L->wo), Q, 0.0f, a->dattn, Q));
         TPLR_PROF(TPLR_PH_ATTN_B,
-                  tplr_k_attention_bwd(a->dqkv, a->dattn, qkv, attn, a->lse + (size_t)l * a->B * H * T, D, Q,
+                  tplr_k_attention_bwd(dqkv, a->dattn, qkv, attn, a->lse + (size_t)l * a->B * H * T, D, Q,
                                        a->B, T, H, KV, hd, a->att_scratch, a->n_threads));
-        TPLR_PROF(TPLR_PH_ROPE_B, tplr_k_rope(a->dqkv, D, 0, M, T, 0, H + KV, hd, m->rope_cos, m->rope_sin, 1));
-        TPLR_PROF(TPLR_PH_QKV_MM_B, {
-            tplr_k_matmul(1, 0, D, C, (int)M, 1.0f, a->dqkv, D, ln1, C, 1.0f, G(m, L->wqkv), C);
-            tplr_k_matmul(0, 0, (int)M, C, D, 1.0f, a->dqkv, D, W(m, L->wqkv), C, 0.0f, a->dln, C);
-        });
+        TPLR_PROF(TPLR_PH_ROPE_B, tplr_k_rope(dqkv, D, 0, M, T, 0, H + KV, hd, m->rope_cos, m->rope_sin, 1));
+        weight_grad(q, TPLR_PH_QKV_MM_B, D, C, (int)M, dqkv, D, ln1, C, G(m, L->wqkv), C);
+        TPLR_PROF(TPLR_PH_QKV_MM_B,
+                  tplr_k_matmul(0, 0, (int)M, C, D, 1.0f, dqkv, D, W(m, L->wqkv), C, 0.0f, a->dln, C));
         TPLR_PROF(TPLR_PH_NORM_B,
                   tplr_k_rmsnorm_bwd(dres, G(m, L->norm1), a->dln, x, W(m, L->norm1), a->rstd1 + l * M, M, C));
     }
@@ -144,14 +169,18 @@ float tplr_model_forward_backward(tplr_model *m, tplr_acts *a, const int32_t *in
         *n_valid = nv;
     forward_body(m, a, inputs);
     float loss = classifier(m, a, targets, grad_scale, nv);
-    if (nv == 0 || grad_scale == 0.0f)
-        return loss;
-    int C = m->cfg.hidden;
-    TPLR_PROF(TPLR_PH_NORM_B, {
-        memset(a->dres, 0, sizeof(float) * a->M * (size_t)C);
-        tplr_k_rmsnorm_bwd(a->dres, G(m, m->normf), a->dln, a->resid + (size_t)m->cfg.layers * a->M * C,
-                           W(m, m->normf), a->rstdf, a->M, C);
-    });
-    backward_layers(m, a, inputs);
+    if (nv != 0 && grad_scale != 0.0f) {
+        int C = m->cfg.hidden;
+        TPLR_PROF(TPLR_PH_NORM_B, {
+            memset(a->dres, 0, sizeof(float) * a->M * (size_t)C);
+            tplr_k_rmsnorm_bwd(a->dres, G(m, m->normf), a->dln, a->resid + (size_t)m->cfg.layers * a->M * C,
+                               W(m, m->normf), a->rstdf, a->M, C);
+        });
+        backward_layers(m, a, inputs);
+    }
+    if (a->wq) { /* whatever no other thread has taken yet */
+        tplr_wgrad_queue_seal(a->wq);
+        tplr_wgrad_queue_run(a->wq);
+    }
     return loss;
 }
