@@ -2,6 +2,7 @@
  * next index with one atomic add, then waits until the owner has pushed that
  * item, or has sealed the queue short of it. Every index below the final
  * count goes to exactly one thread, so each product runs once. */
+#include <sched.h>
 #include <stdlib.h>
 
 #include "tplr/kernels.h"
@@ -80,8 +81,14 @@ void tplr_wgrad_queue_push(tplr_wgrad_queue *q, const tplr_wgrad *w)
 
 void tplr_wgrad_queue_seal(tplr_wgrad_queue *q) { __atomic_store_n(&q->sealed, 1, __ATOMIC_RELEASE); }
 
-static void relax(void)
+/* A short pause while spinning; after a while, the CPU to another thread
+ * (more threads than cores: the owner may need this one). */
+static void relax(unsigned *spins)
 {
+    if (++*spins > 4096) {
+        sched_yield();
+        return;
+    }
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
@@ -91,13 +98,14 @@ void tplr_wgrad_queue_run(tplr_wgrad_queue *q)
 {
     for (;;) {
         int i = __atomic_fetch_add(&q->taken, 1, __ATOMIC_RELAXED);
+        unsigned spins = 0;
         for (;;) {
             if (i < __atomic_load_n(&q->pushed, __ATOMIC_ACQUIRE))
                 break;
             /* sealed first, then the final count: pushes happen before the seal */
             if (__atomic_load_n(&q->sealed, __ATOMIC_ACQUIRE) && i >= __atomic_load_n(&q->pushed, __ATOMIC_ACQUIRE))
                 return;
-            relax();
+            relax(&spins);
         }
         tplr_wgrad_run(&q->item[i]);
     }
